@@ -1,0 +1,3 @@
+from inpaint_toolkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""``inpaint-toolkit train``: train a GAN (the paper's DCGAN by default) on face images."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a generator and discriminator on face images",
+        description="Train a GAN. Works as is under torchrun for several processes or GPUs.",
+    )
+    parser.add_argument("--data", nargs="+", help="npz files, image folders or CelebA roots")
+    parser.add_argument("--out", help="run folder (default runs/train)")
+    parser.add_argument("--config", help="TOML file with any of these settings")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int, dest="batch_size")
+    parser.add_argument("--lr", type=float, help="Adam learning rate (2e-4)")
+    parser.add_argument("--beta1", type=float, help="Adam beta1 (0.5)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--image-size", type=int, dest="image_size", help="32, 64 or 128")
+    parser.add_argument("--generator", help="generator plugin, e.g. dcgan[z_dim=100]")
+    parser.add_argument("--discriminator", help="e.g. dcgan[spectral_norm=false]")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--device", help="auto, cpu or cuda")
+    parser.add_argument("--checkpoint-every", type=int, dest="checkpoint_every", metavar="STEPS")
+    parser.add_argument(
+        "--time-limit", type=float, dest="time_limit_minutes", metavar="MINUTES",
+        help="stop cleanly (with a checkpoint) after this many minutes",
+    )
+    parser.add_argument("--resume", action="store_true", default=None, help="continue --out's run")
+    parser.add_argument("--no-flip", dest="flip", action="store_false", default=None)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from inpaint_toolkit.core.config import TrainConfig, load_config
+    from inpaint_toolkit.core.expressions import parse_choice
+    from inpaint_toolkit.core.training import train
+
+    overrides = {
+        key: getattr(args, key)
+        for key in (
+            "data", "out", "epochs", "batch_size", "lr", "beta1", "seed", "image_size",
+            "precision", "device", "checkpoint_every", "time_limit_minutes", "resume", "flip",
+        )
+    }
+    for kind in ("generator", "discriminator"):
+        if getattr(args, kind):
+            choice = parse_choice(getattr(args, kind))
+            overrides[kind] = {"name": choice.name, "options": choice.options}
+    config = load_config(TrainConfig, args.config, overrides)
+    result = train(config, progress=not args.quiet)
+    state = "finished" if result.finished else "stopped early"
+    print(f"{state} at step {result.step}; checkpoint: {result.checkpoint}")
+    return 0

@@ -1,0 +1,1 @@
+"""The toolkit's core: interfaces, spec records, configuration and the algorithms."""

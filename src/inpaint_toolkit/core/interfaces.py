@@ -1,0 +1,119 @@
+"""The five plugin interfaces of the z-search, and the whole-method one.
+
+They are ``typing.Protocol``s: a plugin satisfies one by shape, with no base class to
+inherit. Generators and discriminators are plain ``torch.nn.Module``s with a few
+attributes. Conventions everywhere:
+
+* images are float tensors ``(B, 3, H, W)`` in ``[-1, 1]`` (the generator's tanh range);
+* a mask is ``known``: ``(B, 1, H, W)``, 1.0 where the pixel is known, 0.0 in the hole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import torch
+from torch import Tensor
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """z -> image. ``z`` is ``(B, z_dim)`` drawn uniformly from ``z_range``."""
+
+    z_dim: int
+    image_size: int
+    z_range: tuple[float, float]
+
+    def __call__(self, z: Tensor) -> Tensor: ...
+
+    def sample_z(
+        self, n: int, *, generator: torch.Generator | None = None, device: Any = None
+    ) -> Tensor: ...
+
+
+@runtime_checkable
+class Discriminator(Protocol):
+    """image -> realness logit, one per image: ``(B, 3, H, W) -> (B,)``."""
+
+    image_size: int
+
+    def __call__(self, images: Tensor) -> Tensor: ...
+
+
+@dataclass
+class Problem:
+    """What the z-search is asked to repair: damaged images and what of them is known.
+
+    ``cache`` lets a loss compute something from the mask once per search (the weighted
+    context loss's weights) instead of at every one of the 1,500 steps.
+    """
+
+    target: Tensor
+    known: Tensor
+    discriminator: Discriminator | None = None
+    cache: dict[str, Tensor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.target.dim() != 4 or self.known.dim() != 4:
+            raise ValueError("target must be (B, C, H, W) and known (B, 1, H, W)")
+        if self.known.shape[0] != self.target.shape[0] or self.known.shape[1] != 1:
+            raise ValueError(
+                f"known mask {tuple(self.known.shape)} does not fit target {tuple(self.target.shape)}"
+            )
+        if self.known.shape[-2:] != self.target.shape[-2:]:
+            raise ValueError(
+                f"known mask is {tuple(self.known.shape[-2:])}, images are "
+                f"{tuple(self.target.shape[-2:])}"
+            )
+
+
+@runtime_checkable
+class Loss(Protocol):
+    """One term of the z-search objective: one value per image, ``(B,)``.
+
+    ``default_weight`` is the term's weight when the loss expression gives none (the
+    prior's is the paper's lambda = 0.003); ``needs_discriminator`` asks the search for D.
+    """
+
+    default_weight: float
+    needs_discriminator: bool
+
+    def __call__(self, generated: Tensor, problem: Problem) -> Tensor: ...
+
+
+@dataclass
+class Damaged:
+    """Images with damage, and the mask of what the damage left known."""
+
+    images: Tensor
+    known: Tensor
+
+
+@runtime_checkable
+class MaskSource(Protocol):
+    """Makes masks (or draws damage) for a batch of clean images, reproducibly.
+
+    A pure mask returns the images with the hole greyed out (0.0); a damage (noise,
+    text, ...) returns the images as drawn over, with the mask of what it covered.
+    """
+
+    def __call__(self, images: Tensor, generator: torch.Generator) -> Damaged: ...
+
+
+@runtime_checkable
+class Optimizer(Protocol):
+    """Builds the torch optimiser that moves the latent codes."""
+
+    def build(self, params: list[Tensor]) -> torch.optim.Optimizer: ...
+
+
+@runtime_checkable
+class Inpainter(Protocol):
+    """A whole inpainting method (the DCGAN z-search, or a classical baseline).
+
+    ``images`` are the damaged images in [-1, 1]; the result has the same shape, with the
+    known pixels kept.
+    """
+
+    def inpaint(self, images: Tensor, known: Tensor, *, seed: int = 0) -> Tensor: ...

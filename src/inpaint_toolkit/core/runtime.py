@@ -1,0 +1,56 @@
+"""Where and how fast to compute: device choice and the mixed-precision fast path.
+
+One place decides this for training, the z-search and the benchmarks. On a CPU with
+bf16 support (AVX-512 BF16 / AMX) bf16 autocast with channels_last runs the DCGAN about
+3x faster than fp32; on CUDA, bf16 autocast uses the tensor cores. Parameters, optimiser
+states and the latent codes stay fp32 throughout, so only the convolutions lose precision.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Literal
+
+import torch
+
+from inpaint_toolkit.errors import InpaintError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise InpaintError(f"unknown device {name!r}; use auto, cpu or cuda[:N]") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InpaintError("device 'cuda' asked for, but no CUDA GPU is available")
+    return device
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU computes bf16 natively (otherwise bf16 is emulated and slower)."""
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+
+
+def resolve_precision(precision: str, device: torch.device) -> Literal["fp32", "bf16"]:
+    if precision == "auto":
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+        return "bf16" if cpu_has_fast_bf16() else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise InpaintError(f"unknown precision {precision!r}; use auto, fp32 or bf16")
+    return precision  # type: ignore[return-value]
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The autocast region for ``precision`` ('bf16' or 'fp32', i.e. none)."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def memory_format(device: torch.device, precision: str) -> torch.memory_format:
+    # channels_last is what oneDNN's and cuDNN's fast bf16 convolutions want.
+    return torch.channels_last if precision == "bf16" else torch.contiguous_format

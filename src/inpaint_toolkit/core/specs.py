@@ -1,0 +1,41 @@
+"""Spec records: what a plugin hook returns for each thing it provides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Kind = Literal["generator", "discriminator", "loss", "mask", "optimizer", "inpainter"]
+KINDS: tuple[Kind, ...] = ("generator", "discriminator", "loss", "mask", "optimizer", "inpainter")
+
+
+class Options(BaseModel):
+    """Base of every plugin's options model: unknown keys are an error, values are checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(Options):
+    """For plugins that take no options."""
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """One named thing a plugin provides.
+
+    ``factory(options)`` builds it from a validated instance of ``options``; the registry
+    validates the user's raw option dict against ``options`` first, so a misspelt option
+    fails before anything is built, with the option's name in the message.
+    """
+
+    name: str
+    factory: Callable[[Any], Any]
+    options: type[Options] = NoOptions
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"plugin name {self.name!r} must be letters, digits, '_' or '-'")

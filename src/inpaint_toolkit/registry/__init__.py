@@ -1,0 +1,11 @@
+"""The plugin registry: hook specifications, the plugin manager and the name -> spec map."""
+
+from inpaint_toolkit.registry.hookspecs import hookimpl
+from inpaint_toolkit.registry.manager import (
+    Registered,
+    Registry,
+    create_plugin_manager,
+    get_registry,
+)
+
+__all__ = ["Registered", "Registry", "create_plugin_manager", "get_registry", "hookimpl"]
