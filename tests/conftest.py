@@ -50,3 +50,23 @@ def celeba_test_faces() -> np.ndarray:
         pytest.skip(f"real face data not found at {path}")
     with np.load(path) as archive:
         return archive["images"]
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path: Path, tiny_generator, tiny_discriminator) -> Path:
+    """The tiny random models saved as a real checkpoint, as training would."""
+    from inpaint_toolkit.core.checkpoint import model_record, prefixed, save_checkpoint
+
+    path = tmp_path / "tiny.safetensors"
+    save_checkpoint(
+        path,
+        {
+            **prefixed("generator", tiny_generator.state_dict()),
+            **prefixed("discriminator", tiny_discriminator.state_dict()),
+        },
+        {
+            "generator": model_record("dcgan", tiny_generator),
+            "discriminator": model_record("dcgan", tiny_discriminator),
+        },
+    )
+    return path

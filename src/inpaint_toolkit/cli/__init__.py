@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from inpaint_toolkit import __version__
 from inpaint_toolkit.errors import InpaintError
 
-SUBCOMMANDS = ("train", "plugins")
+SUBCOMMANDS = ("run", "train", "plugins", "export", "sample")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from inpaint_toolkit.core.inpainting import SearchOptions
 from inpaint_toolkit.errors import InpaintError
 
 Precision = Literal["auto", "fp32", "bf16"]
@@ -80,3 +81,21 @@ def describe_validation_error(exc: ValidationError) -> str:
         f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
         for error in exc.errors()
     )
+
+
+class RunConfig(SearchOptions):
+    """``inpaint-toolkit run``: the z-search settings plus inputs, masks and outputs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+    input: list[str] = Field(
+        default_factory=list, description="images, folders or .npz; none: the demo face"
+    )
+    out: Path | None = Field(None, description="results folder (default: a new dated one)")
+    generator: str = Field("dcgan", description="generator plugin the checkpoint must hold")
+    checkpoint: str | None = Field(None, description="model checkpoint (default: packaged)")
+    mask: str = Field("center", description="mask or damage plugin, e.g. half[side=top]")
+    restarts: int = Field(8, ge=1, description="random starting codes per image")
+    device: str = "auto"
+    seed: int = 0
+    batch_size: int = Field(16, ge=1, description="images per search batch (times restarts)")

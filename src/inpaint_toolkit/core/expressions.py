@@ -57,6 +57,11 @@ def parse_choice(text: str) -> Choice:
     return Choice(name, options)
 
 
+def parse_choice_list(text: str) -> list[Choice]:
+    """``center,half[side=top],pixels``: commas inside brackets belong to the options."""
+    return [parse_choice(part) for part in _split_top_level(text, ",")]
+
+
 def parse_loss_expression(text: str) -> list[LossTerm]:
     """``[weight*]term[options] + ...`` -> terms, in order; each term at most once."""
     terms: list[LossTerm] = []

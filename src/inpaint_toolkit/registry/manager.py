@@ -90,7 +90,7 @@ def create_plugin_manager(
     try:
         pm.check_pending()  # a misspelt hook name is an error, not a silently ignored function
     except pluggy.PluginValidationError as exc:
-        raise InpaintError(f"plugin {exc.plugin_name!r} is invalid: {exc}") from exc
+        raise InpaintError(f"plugin {pm.get_name(exc.plugin)!r} is invalid: {exc}") from exc
     return pm, sources
 
 

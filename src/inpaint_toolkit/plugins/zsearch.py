@@ -1,0 +1,17 @@
+"""The seed paper's whole method as an ``inpainter``: z-search in a GAN, then blending."""
+
+from __future__ import annotations
+
+from inpaint_toolkit.core.inpainting import ZSearchInpainter, ZSearchOptions
+from inpaint_toolkit.core.specs import PluginSpec
+from inpaint_toolkit.registry import hookimpl
+
+
+@hookimpl
+def inpaint_inpainters() -> list[PluginSpec]:
+    return [
+        PluginSpec(
+            "dcgan", ZSearchInpainter, ZSearchOptions,
+            "semantic inpainting (Yeh et al. 2017): z-search in the DCGAN, Poisson blending",
+        )
+    ]
