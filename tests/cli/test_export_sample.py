@@ -1,0 +1,97 @@
+"""``inpaint-toolkit export`` and ``sample`` on a tiny checkpoint written here."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from PIL import Image
+
+from inpaint_toolkit.cli import main
+from inpaint_toolkit.core.checkpoint import model_record, prefixed, save_checkpoint
+from inpaint_toolkit.plugins.dcgan import (
+    DCGANDiscriminator,
+    DCGANDiscriminatorOptions,
+    DCGANGenerator,
+    DCGANOptions,
+)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    g = DCGANGenerator(DCGANOptions(image_size=32, z_dim=16, widths=(32, 16, 8)))
+    d = DCGANDiscriminator(DCGANDiscriminatorOptions(image_size=32, z_dim=16, widths=(8, 16, 32)))
+    path = tmp_path_factory.mktemp("checkpoint") / "tiny.safetensors"
+    tensors = {**prefixed("generator", g.state_dict()), **prefixed("discriminator", d.state_dict())}
+    metadata = {
+        "generator": model_record("dcgan", g),
+        "discriminator": model_record("dcgan", d),
+        "step": 42,
+    }
+    save_checkpoint(path, tensors, metadata)
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(checkpoint, tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("onnx") / "generator.onnx"
+    printed = io.StringIO()  # capsys is per test; this fixture is per module
+    with contextlib.redirect_stdout(printed):
+        status = main(["export", "--checkpoint", str(checkpoint), "--out", str(out)])
+    assert status == 0
+    return out, printed.getvalue()
+
+
+def test_export_writes_a_verified_file_with_provenance(exported):
+    path, printed = exported
+    assert str(path) in printed
+    assert "verify passed" in printed and "max |onnxruntime - torch fp32|" in printed
+    props = {p.key: json.loads(p.value) for p in onnx.load(str(path)).metadata_props}
+    assert props["provenance"]["step"] == 42
+    assert props["provenance"]["checkpoint"] == "tiny.safetensors"
+
+
+def _grid(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+def test_sample_grids_agree_between_backends(checkpoint, exported, tmp_path, capsys):
+    args = ["sample", "--n", "6", "--seed", "3", "--columns", "3", "--device", "cpu"]
+    assert main([*args, "--checkpoint", str(checkpoint), "--out", str(tmp_path / "t.png")]) == 0
+    assert "backend torch (cpu, fp32)" in capsys.readouterr().out
+    onnx_args = [*args, "--backend", "onnx", "--onnx", str(exported[0])]
+    assert main([*onnx_args, "--out", str(tmp_path / "o.png")]) == 0
+    assert "backend onnx (CPUExecutionProvider)" in capsys.readouterr().out
+    torch_grid, onnx_grid = _grid(tmp_path / "t.png"), _grid(tmp_path / "o.png")
+    assert torch_grid.shape == (2 * 34 + 2, 3 * 34 + 2, 3)  # 2 rows x 3 faces of 32 + padding
+    assert np.abs(torch_grid - onnx_grid).max() <= 1  # equal up to rounding to uint8
+
+
+def test_sample_onnx_without_a_file_exports_to_a_temporary_one(checkpoint, tmp_path, capsys):
+    out = tmp_path / "grid.png"
+    argv = ["sample", "--backend", "onnx", "--checkpoint", str(checkpoint), "--n", "2"]
+    assert main([*argv, "--device", "cpu", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "exported to a temporary ONNX file" in printed and "CPUExecutionProvider" in printed
+    assert out.is_file() and list(tmp_path.iterdir()) == [out]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--onnx", "g.onnx"], "--onnx is for --backend onnx"),
+        (["--backend", "onnx", "--onnx", "missing.onnx"], "no such ONNX file"),
+        (["--n", "0"], "--n must be at least 1"),
+    ],
+)
+def test_sample_errors_are_one_line(argv, message, tmp_path, capsys):
+    assert main(["sample", *argv, "--out", str(tmp_path / "x.png")]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
