@@ -23,7 +23,7 @@ def to_tensor(images: np.ndarray) -> Tensor:
     array = np.asarray(images)
     if array.ndim == 3:
         array = array[None]
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    return torch.from_numpy(np.array(array, copy=True)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
 def to_uint8(images: Tensor) -> np.ndarray:

@@ -113,11 +113,7 @@ class CenterMask:
         check_images(images)
         batch, _, height, width = images.shape
         side = self.options.size if self.options.size is not None else min(height, width) // 2
-        if side >= min(height, width):
-            raise InpaintError(
-                f"center mask size {side} leaves no known pixel of a {height}x{width} image; "
-                f"use a size below {min(height, width)}"
-            )
+        side = min(side, height, width)  # as large as the image: plain generation, allowed
         top, left = (height - side) // 2, (width - side) // 2
         known = torch.ones(batch, 1, height, width)
         known[:, :, top : top + side, left : left + side] = 0.0
@@ -346,12 +342,8 @@ class FileMask:
                     f"and resized to {width}x{height} (nearest neighbour)"
                 )
             missing = np.asarray(image, dtype=np.float32) / 255.0 > 0.5
-            if not missing.any():
-                raise InpaintError(
-                    f"mask {self.path} has no white (missing) pixel at {width}x{height}"
-                )
-            if missing.all():
-                raise InpaintError(f"mask {self.path} is all white: no pixel would be known")
+            # Nothing missing (the input is copied) and all missing (plain generation) are
+            # both allowed; the runner says which it is.
             self._known_by_size[height, width] = torch.from_numpy(~missing).float()[None, None]
         return self._known_by_size[height, width]
 
