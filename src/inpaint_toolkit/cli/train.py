@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +54,7 @@ def handle(args: argparse.Namespace) -> int:
             overrides[kind] = {"name": choice.name, "options": choice.options}
     config = load_config(TrainConfig, args.config, overrides)
     result = train(config, progress=not args.quiet)
-    state = "finished" if result.finished else "stopped early"
-    print(f"{state} at step {result.step}; checkpoint: {result.checkpoint}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one report, not one per process
+        state = "finished" if result.finished else "stopped early"
+        print(f"{state} at step {result.step}; checkpoint: {result.checkpoint}")
     return 0

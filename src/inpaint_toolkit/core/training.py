@@ -86,7 +86,7 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
         if not checkpoint_path.exists():
             raise InpaintError(f"--resume: no checkpoint at {checkpoint_path}")
         step = _restore(checkpoint_path, g, d, opt_g, opt_d, noise, config, rank)
-    elif checkpoint_path.exists() and rank == 0:
+    elif checkpoint_path.exists():  # every rank sees it, so every rank stops
         raise InpaintError(
             f"{checkpoint_path} exists; pass --resume to continue it or choose another --out"
         )
@@ -187,6 +187,7 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
                 break
     bar.close()
     writer.plot()
+    writer.close()
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
@@ -282,7 +283,9 @@ class _RunFiles:
                 if line and json.loads(line).get("step", 0) <= resume_step
             ]
             self.metrics_path.write_text("".join(line + "\n" for line in kept))
-        self._metrics = self.metrics_path.open("a")
+        # A new run starts a fresh log: a run killed before its first checkpoint (so
+        # restarted without --resume) must not leave its steps in front of these.
+        self._metrics = self.metrics_path.open("w" if resume_step is None else "a")
 
     def note(self, message: str) -> None:
         tqdm.write(message)
@@ -328,6 +331,10 @@ class _RunFiles:
         for rank, state in enumerate(rng_states):
             tensors[f"rng.noise.{rank}"] = state
         save_checkpoint(path, tensors, meta)
+
+    def close(self) -> None:
+        if self.enabled:
+            self._metrics.close()
 
     def plot(self) -> None:
         if not self.enabled or not self.metrics_path.exists():

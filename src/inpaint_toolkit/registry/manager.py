@@ -20,6 +20,7 @@ from typing import Any
 import pluggy
 from pydantic import ValidationError
 
+from inpaint_toolkit.core.config import describe_validation_error
 from inpaint_toolkit.core.specs import KINDS, Kind, PluginSpec
 from inpaint_toolkit.errors import InpaintError
 from inpaint_toolkit.registry import hookspecs
@@ -170,10 +171,7 @@ class Registry:
         try:
             return entry.spec.options.model_validate(dict(raw or {}))
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = describe_validation_error(exc)
             raise InpaintError(f"bad options for {kind} {name!r}: {problems}") from None
 
     def build(self, kind: Kind, name: str, raw: Mapping[str, Any] | None = None) -> Any:
