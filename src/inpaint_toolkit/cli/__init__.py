@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from inpaint_toolkit import __version__
 from inpaint_toolkit.errors import InpaintError
 
-SUBCOMMANDS = ("run", "train", "plugins", "export", "sample")
+SUBCOMMANDS = ("run", "train", "plugins", "export", "sample", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

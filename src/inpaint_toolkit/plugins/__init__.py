@@ -8,4 +8,5 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "inpaint_toolkit.plugins.zsearch",
     "inpaint_toolkit.plugins.masks",
     "inpaint_toolkit.plugins.damages",
+    "inpaint_toolkit.plugins.classical",
 )

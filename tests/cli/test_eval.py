@@ -1,0 +1,110 @@
+"""``inpaint-toolkit eval`` end to end on a tiny npz, with the classical methods."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from inpaint_toolkit.cli import main
+from inpaint_toolkit.core.evaluation import GROUND_TRUTH, EvalSettings, build_methods
+from inpaint_toolkit.registry import get_registry
+
+METRICS = ("hole_l1", "psnr", "hole_psnr", "ssim", "faces_found", "eyes_found")
+
+
+def run_eval(data: Path, out: Path) -> dict:
+    argv = ["eval", "--data", str(data), "--masks", "center,half[side=top]"]
+    argv += ["--methods", "telea,ns[radius=5],biharmonic", "--limit", "4", "--seed", "3"]
+    assert main([*argv, "--batch-size", "3", "--out", str(out), "--quiet"]) == 0
+    return json.loads((out / "results.json").read_text())
+
+
+def metrics(result: dict) -> list[tuple]:
+    return [tuple(row[key] for key in ("mask", "method", *METRICS)) for row in result["rows"]]
+
+
+def test_eval_end_to_end(faces_npz: Path, tmp_path: Path):
+    results = run_eval(faces_npz, tmp_path / "first")
+    out = tmp_path / "first"
+
+    # Every file, one table per mask, one comparison picture per mask.
+    for name in ("results.md", "results.csv", "results.json"):
+        assert (out / name).stat().st_size > 0
+    assert (out / "compare_center.png").exists()
+    assert (out / "compare_half_side_top.png").exists()
+    text = (out / "results.md").read_text()
+    assert "## Mask `center`" in text and "## Mask `half[side=top]`" in text
+    assert "| ns[radius=5] |" in text
+    with open(out / "results.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == 8
+
+    # One row per mask x method, the ground truth included, all numbers finite.
+    rows = results["rows"]
+    expected = {
+        (mask, method)
+        for mask in ("center", "half[side=top]")
+        for method in (GROUND_TRUTH, "telea", "ns[radius=5]", "biharmonic")
+    }
+    assert {(row["mask"], row["method"]) for row in rows} == expected
+    assert len(rows) == len(expected)
+    for row in rows:
+        assert row["images"] == 4
+        for key in (*METRICS, "seconds_per_image"):
+            assert math.isfinite(row[key]), (row["mask"], row["method"], key)
+        if row["method"] == GROUND_TRUTH:
+            assert row["hole_l1"] == 0 and row["ssim"] == pytest.approx(1)
+        else:
+            assert 0 < row["hole_l1"] < 1 and row["ssim"] < 1
+    assert results["settings"]["seed"] == 3 and results["settings"]["images"] == 4
+
+    # The same seed again: the same holes, the same repairs, the same numbers.
+    assert metrics(run_eval(faces_npz, tmp_path / "again")) == metrics(results)
+
+
+def test_default_methods_are_every_registered_inpainter():
+    # Building is cheap: the z-search loads its model only when first asked to inpaint.
+    methods = build_methods(EvalSettings(data=["unused.npz"]))
+    assert [method.label for method in methods] == get_registry().names("inpainter")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--methods", "nosuch"], "unknown inpainter 'nosuch'; registered: .*telea"),
+        (["--masks", "nosuch"], "unknown mask 'nosuch'; registered: .*center"),
+        (["--methods", "telea,telea"], "given twice"),
+        (["--methods", "telea[radious=2]"], "bad options for inpainter 'telea'.*radious"),
+        (["--limit", "0"], "limit"),
+    ],
+)
+def test_mistakes_are_one_line_errors(faces_npz, tmp_path, capsys, flags, message):
+    argv = ["eval", "--data", str(faces_npz), "--masks", "center", "--methods", "telea"]
+    assert main([*argv, "--out", str(tmp_path), "--quiet", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err
+    assert re.search(message, err), err
+
+
+def test_method_settings_go_only_to_methods_that_take_them():
+    if "dcgan" not in get_registry().names("inpainter"):
+        pytest.skip("the dcgan inpainter is not registered")
+    settings = EvalSettings(
+        data=["unused.npz"], methods="dcgan,telea", iterations=3, restarts=2, checkpoint="x.pt"
+    )
+    dcgan, telea = build_methods(settings)
+    assert (dcgan.options["iterations"], dcgan.options["restarts"]) == (3, 2)
+    assert dcgan.options["checkpoint"] == "x.pt"
+    assert telea.options == {}
+    # An option in the method's own brackets wins over the flag.
+    settings = EvalSettings(data=["unused.npz"], methods="dcgan[iterations=7]", iterations=3)
+    assert build_methods(settings)[0].options["iterations"] == 7
+
+
+def test_a_setting_no_method_takes_is_noticed(capsys):
+    build_methods(EvalSettings(data=["unused.npz"], methods="telea", iterations=5))
+    assert "--iterations is ignored" in capsys.readouterr().err
