@@ -4,29 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn.functional as F
 from bench_support import PATHS, prepare
 
 from inpaint_toolkit.core import runtime
+from inpaint_toolkit.core.training import train_step
 
 BATCH = 64
-
-
-def train_step(g, d, opt_g, opt_d, real, z, device, precision) -> None:
-    # The body of core.training.train's loop, minus logging (keep the two in step).
-    with runtime.autocast(device, precision):
-        fake = g(z)
-        d_real = d(real).float()
-        d_fake = d(fake.detach()).float()
-        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-    opt_d.zero_grad(set_to_none=True)
-    loss_d.backward()
-    opt_d.step()
-    with runtime.autocast(device, precision):
-        loss_g = F.softplus(-d(fake).float()).mean()
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    opt_g.step()
 
 
 @pytest.mark.parametrize("path", ["fp32", "fast"])

@@ -135,22 +135,9 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
             z = g.sample_z(config.batch_size, generator=noise, device=device)
             started = time.perf_counter()
 
-            # Discriminator: real -> 1, fake -> 0. softplus(-x) is -log sigmoid(x), stably.
-            with runtime.autocast(device, precision):
-                fake = g_train(z)
-                d_real = d_train(real).float()
-                d_fake = d_train(fake.detach()).float()
-                loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-
-            # Generator, non-saturating: maximise log D(G(z)) rather than minimise log(1 - D).
-            with runtime.autocast(device, precision):
-                loss_g = F.softplus(-d_train(fake).float()).mean()
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
+            d_real, d_fake, loss_d, loss_g = train_step(
+                g_train, d_train, opt_g, opt_d, real, z, device, precision
+            )
             step += 1
 
             if device.type == "cuda":
@@ -192,6 +179,36 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
         dist.barrier()
         dist.destroy_process_group()
     return TrainResult(checkpoint_path, step, step // steps_per_epoch, not stopped_early)
+
+
+def train_step(
+    g: nn.Module,
+    d: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real: Tensor,
+    z: Tensor,
+    device: torch.device,
+    precision: str,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One D update, then one G update; returns D's logits on real and fake, and the losses."""
+    # Discriminator: real -> 1, fake -> 0. softplus(-x) is -log sigmoid(x), stably.
+    with runtime.autocast(device, precision):
+        fake = g(z)
+        d_real = d(real).float()
+        d_fake = d(fake.detach()).float()
+        loss_d = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+
+    # Generator, non-saturating: maximise log D(G(z)) rather than minimise log(1 - D).
+    with runtime.autocast(device, precision):
+        loss_g = F.softplus(-d(fake).float()).mean()
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return d_real.detach(), d_fake.detach(), loss_d.detach(), loss_g.detach()
 
 
 def _augment(batch: Tensor, flip: bool, noise: torch.Generator) -> Tensor:
