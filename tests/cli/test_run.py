@@ -58,8 +58,16 @@ def test_folder_of_images_of_another_size(tiny_checkpoint, tmp_path, capsys) -> 
     face_png(folder / "b.jpg", size=(70, 90))
     out = tmp_path / "out"
     code, _, err = run_cli(
-        [str(folder), "--checkpoint", str(tiny_checkpoint), "--out", str(out),
-         "--mask", "half[side=top]", *FAST],
+        [
+            str(folder),
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--out",
+            str(out),
+            "--mask",
+            "half[side=top]",
+            *FAST,
+        ],
         capsys,
     )
     assert code == 0
@@ -80,21 +88,37 @@ def test_mask_with_nothing_missing_copies_the_input(tiny_checkpoint, tmp_path, c
     mask = tmp_path / "mask.png"
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(mask)  # all black: nothing missing
     code, _, err = run_cli(
-        ["--checkpoint", str(tiny_checkpoint), "--mask-file", str(mask),
-         "--out", str(tmp_path / "o"), *FAST],
+        [
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--mask-file",
+            str(mask),
+            "--out",
+            str(tmp_path / "o"),
+            *FAST,
+        ],
         capsys,
     )
     assert code == 0 and "nothing missing; the input is copied" in err
     out = tmp_path / "o"
-    assert (np.asarray(Image.open(out / "astronaut_inpainted.png"))
-            == np.asarray(Image.open(out / "astronaut_damaged.png"))).all()
+    assert (
+        np.asarray(Image.open(out / "astronaut_inpainted.png"))
+        == np.asarray(Image.open(out / "astronaut_damaged.png"))
+    ).all()
     assert not (out / "astronaut_generated.png").exists()  # no search was run
 
 
 def test_all_missing_is_plain_generation(tiny_checkpoint, tmp_path, capsys) -> None:
     code, _, err = run_cli(
-        ["--checkpoint", str(tiny_checkpoint), "--mask", "center[size=32]",
-         "--out", str(tmp_path / "o"), *FAST],
+        [
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--mask",
+            "center[size=32]",
+            "--out",
+            str(tmp_path / "o"),
+            *FAST,
+        ],
         capsys,
     )
     assert code == 0 and "plain generation" in err

@@ -23,7 +23,9 @@ def test_choice_values_are_json_where_they_parse() -> None:
     choice = parse_choice("dcgan[widths=[256,128],spectral_norm=false,name=abc]")
     assert choice.options == {"widths": [256, 128], "spectral_norm": False, "name": "abc"}
     assert [c.name for c in parse_choice_list("center[size=24],half[side=top],pixels")] == [
-        "center", "half", "pixels"
+        "center",
+        "half",
+        "pixels",
     ]
 
 

@@ -19,9 +19,13 @@ def centre_hole(batch: int, size: int = 32) -> torch.Tensor:
 def run(generator, discriminator, target, known, **kwargs):
     defaults = dict(iterations=30, restarts=2, precision="fp32", progress=False)
     return search(
-        generator, target, known, Objective.parse("weighted_l1+prior"),
+        generator,
+        target,
+        known,
+        Objective.parse("weighted_l1+prior"),
         get_registry().build("optimizer", "adam", {"lr": 0.05}),
-        discriminator=discriminator, **{**defaults, **kwargs},
+        discriminator=discriminator,
+        **{**defaults, **kwargs},
     )
 
 
@@ -29,7 +33,9 @@ def run(generator, discriminator, target, known, **kwargs):
 def targets(tiny_generator):
     """Images the generator can make exactly, so the search has a right answer."""
     with torch.no_grad():
-        return tiny_generator(tiny_generator.sample_z(3, generator=torch.Generator().manual_seed(5)))
+        return tiny_generator(
+            tiny_generator.sample_z(3, generator=torch.Generator().manual_seed(5))
+        )
 
 
 def test_search_lowers_the_objective(tiny_generator, tiny_discriminator, targets) -> None:
@@ -44,9 +50,14 @@ def test_z_stays_in_the_prior_range(tiny_generator, tiny_discriminator, targets)
     known = centre_hole(3)
     # A huge learning rate would throw z far out without the clipping.
     result = search(
-        tiny_generator, targets * known, known, Objective.parse("l2"),
+        tiny_generator,
+        targets * known,
+        known,
+        Objective.parse("l2"),
         get_registry().build("optimizer", "adam", {"lr": 5.0}),
-        iterations=5, precision="fp32", progress=False,
+        iterations=5,
+        precision="fp32",
+        progress=False,
     )
     assert result.z.abs().max() <= 1.0
     assert (result.z.abs() == 1.0).any()  # some coordinates were pushed to the edge
@@ -84,8 +95,9 @@ def test_prior_without_discriminator_is_an_error(tiny_generator, targets) -> Non
 def test_bf16_fast_path_finds_as_good_fills(tiny_generator, tiny_discriminator, targets) -> None:
     known = centre_hole(3)
     fp32 = run(tiny_generator, tiny_discriminator, targets * known, known, iterations=60)
-    bf16 = run(tiny_generator, tiny_discriminator, targets * known, known, iterations=60,
-               precision="bf16")
+    bf16 = run(
+        tiny_generator, tiny_discriminator, targets * known, known, iterations=60, precision="bf16"
+    )
     assert bf16.precision == "bf16"
     # Final losses are evaluated in fp32 for both; bf16 may wander, but not be much worse.
     assert (bf16.loss <= fp32.loss * 1.25 + 0.5).all()
@@ -93,7 +105,14 @@ def test_bf16_fast_path_finds_as_good_fills(tiny_generator, tiny_discriminator, 
 
 def test_early_stop_is_announced(tiny_generator, tiny_discriminator, targets, capsys) -> None:
     known = centre_hole(3)
-    result = run(tiny_generator, tiny_discriminator, targets * known, known,
-                 iterations=2000, patience=50, restarts=1)
+    result = run(
+        tiny_generator,
+        tiny_discriminator,
+        targets * known,
+        known,
+        iterations=2000,
+        patience=50,
+        restarts=1,
+    )
     assert result.iterations < 2000
     assert "early stop" in capsys.readouterr().err

@@ -43,8 +43,21 @@ def handle(args: argparse.Namespace) -> int:
     from inpaint_toolkit.errors import InpaintError
 
     keys = (
-        "out", "generator", "checkpoint", "loss", "prior_weight", "mask", "optimizer",
-        "iterations", "restarts", "samples", "blend", "patience", "precision", "device", "seed",
+        "out",
+        "generator",
+        "checkpoint",
+        "loss",
+        "prior_weight",
+        "mask",
+        "optimizer",
+        "iterations",
+        "restarts",
+        "samples",
+        "blend",
+        "patience",
+        "precision",
+        "device",
+        "seed",
         "batch_size",
     )
     overrides = {key: getattr(args, key) for key in keys}

@@ -27,7 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="auto, cpu or cuda")
     parser.add_argument("--checkpoint-every", type=int, dest="checkpoint_every", metavar="STEPS")
     parser.add_argument(
-        "--time-limit", type=float, dest="time_limit_minutes", metavar="MINUTES",
+        "--time-limit",
+        type=float,
+        dest="time_limit_minutes",
+        metavar="MINUTES",
         help="stop cleanly (with a checkpoint) after this many minutes",
     )
     parser.add_argument("--resume", action="store_true", default=None, help="continue --out's run")
@@ -44,8 +47,20 @@ def handle(args: argparse.Namespace) -> int:
     overrides = {
         key: getattr(args, key)
         for key in (
-            "data", "out", "epochs", "batch_size", "lr", "beta1", "seed", "image_size",
-            "precision", "device", "checkpoint_every", "time_limit_minutes", "resume", "flip",
+            "data",
+            "out",
+            "epochs",
+            "batch_size",
+            "lr",
+            "beta1",
+            "seed",
+            "image_size",
+            "precision",
+            "device",
+            "checkpoint_every",
+            "time_limit_minutes",
+            "resume",
+            "flip",
         )
     }
     for kind in ("generator", "discriminator"):

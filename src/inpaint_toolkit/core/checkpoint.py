@@ -87,7 +87,9 @@ def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], what: str)
     if missing:
         problems.append(f"missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
     if unexpected:
-        problems.append(f"unexpected {', '.join(unexpected[:3])}" + (" ..." * (len(unexpected) > 3)))
+        problems.append(
+            f"unexpected {', '.join(unexpected[:3])}" + (" ..." * (len(unexpected) > 3))
+        )
     if wrong_shape:
         problems.append(f"shape of {', '.join(wrong_shape[:3])} (checkpoint vs model)")
     if problems:
@@ -143,7 +145,10 @@ def load_models(
 
 
 def package_models(
-    source: str | Path, target: str | Path, *, dtype: torch.dtype = torch.float16,
+    source: str | Path,
+    target: str | Path,
+    *,
+    dtype: torch.dtype = torch.float16,
     notes: Mapping[str, Any] | None = None,
 ) -> Path:
     """A training checkpoint slimmed for shipping: G and D only, floats in ``dtype`` (half

@@ -9,11 +9,11 @@ Precedence: the model's defaults, then a TOML file (``--config``), then command-
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inpaint_toolkit.core.inpainting import SearchOptions

@@ -28,9 +28,7 @@ class FaceData:
     skipped: int = 0  # unreadable or corrupt files left out
 
 
-def load_faces(
-    sources: Sequence[str | Path], image_size: int, *, split: str = "train"
-) -> FaceData:
+def load_faces(sources: Sequence[str | Path], image_size: int, *, split: str = "train") -> FaceData:
     """Load and concatenate every source, resized to ``image_size``."""
     if not sources:
         raise InpaintError("no data given: name an .npz file, an image folder or a CelebA root")
@@ -118,8 +116,9 @@ def demo_face(image_size: int) -> FaceData:
 
     top, bottom, left, right = DEMO_FACE_BOX
     face = Image.fromarray(astronaut()[top:bottom, left:right])
-    return FaceData(np.asarray(face.resize((image_size, image_size), Image.LANCZOS))[None],
-                    ["astronaut"])
+    return FaceData(
+        np.asarray(face.resize((image_size, image_size), Image.LANCZOS))[None], ["astronaut"]
+    )
 
 
 def load_inputs(sources: Sequence[str | Path], image_size: int) -> FaceData:
@@ -133,10 +132,13 @@ def load_inputs(sources: Sequence[str | Path], image_size: int) -> FaceData:
         if source.is_file() and source.suffix != ".npz":
             image = read_image(source)
             if image.size != (image_size, image_size):
-                notice(f"{source}: {image.size[0]}x{image.size[1]} centre-cropped and "
-                       f"resized to {image_size}x{image_size}")
-            parts.append(FaceData(np.asarray(center_crop_resize(image, image_size))[None],
-                                  [source.stem]))
+                notice(
+                    f"{source}: {image.size[0]}x{image.size[1]} centre-cropped and "
+                    f"resized to {image_size}x{image_size}"
+                )
+            parts.append(
+                FaceData(np.asarray(center_crop_resize(image, image_size))[None], [source.stem])
+            )
         else:
             part = _load_one(source, image_size, "test")
             if part.skipped:

@@ -88,7 +88,9 @@ def inpaint(
     )
     generated = result.generated.cpu()
     for k in range(options.samples):
-        blended[index, k] = blend(options.blend, generated[:, k], images[index].cpu(), known[index].cpu())
+        blended[index, k] = blend(
+            options.blend, generated[:, k], images[index].cpu(), known[index].cpu()
+        )
     return Inpainted(blended, result, has_hole)
 
 
@@ -123,8 +125,15 @@ class ZSearchInpainter:
         g, d = self.models()
         size = self.options.batch_size
         parts = [
-            inpaint(g, d, images[i : i + size], known[i : i + size], self.options,
-                    seed=seed + i, progress=False).blended[:, 0]
+            inpaint(
+                g,
+                d,
+                images[i : i + size],
+                known[i : i + size],
+                self.options,
+                seed=seed + i,
+                progress=False,
+            ).blended[:, 0]
             for i in range(0, images.shape[0], size)
         ]
         return torch.cat(parts)

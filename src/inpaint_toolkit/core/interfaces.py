@@ -59,7 +59,8 @@ class Problem:
             raise ValueError("target must be (B, C, H, W) and known (B, 1, H, W)")
         if self.known.shape[0] != self.target.shape[0] or self.known.shape[1] != 1:
             raise ValueError(
-                f"known mask {tuple(self.known.shape)} does not fit target {tuple(self.target.shape)}"
+                f"known mask {tuple(self.known.shape)} does not fit "
+                f"target {tuple(self.target.shape)}"
             )
         if self.known.shape[-2:] != self.target.shape[-2:]:
             raise ValueError(

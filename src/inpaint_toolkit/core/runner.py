@@ -85,8 +85,13 @@ def run(config: RunConfig, *, progress: bool = True) -> Path:
         batch_names = names[first : first + config.batch_size]
         _explain_masks(damage.known, batch_names)
         result = inpaint(
-            generator, discriminator, damage.images, damage.known, config,
-            seed=config.seed + first, progress=progress,
+            generator,
+            discriminator,
+            damage.images,
+            damage.known,
+            config,
+            seed=config.seed + first,
+            progress=progress,
         )
         searched = result.has_hole.nonzero().squeeze(1).tolist()
         for i, name in enumerate(batch_names):
@@ -150,6 +155,9 @@ def _write_summary(out: Path, summary: dict[str, Any], histories: dict[str, torc
     shown = dict(list(histories.items())[:8])  # more lines than that is a blur
     curves = {name: (list(range(1, len(h) + 1)), h.tolist()) for name, h in shown.items()}
     plot_curves(
-        curves, out / "loss.png", title="z-search objective (best restart)",
-        xlabel="iteration", ylabel="context + prior loss",
+        curves,
+        out / "loss.png",
+        title="z-search objective (best restart)",
+        xlabel="iteration",
+        ylabel="context + prior loss",
     )

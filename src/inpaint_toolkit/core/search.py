@@ -129,10 +129,14 @@ def search(
         discriminator,
     )
     # Image b's starting codes come from seed + b alone, so they do not depend on the batch.
-    z = torch.cat([
-        generator.sample_z(restarts, generator=torch.Generator().manual_seed(seed + b), device=device)
-        for b in range(batch)
-    ]).requires_grad_(True)
+    z = torch.cat(
+        [
+            generator.sample_z(
+                restarts, generator=torch.Generator().manual_seed(seed + b), device=device
+            )
+            for b in range(batch)
+        ]
+    ).requires_grad_(True)
     low, high = generator.z_range
     opt = optimizer.build([z])
 
@@ -170,8 +174,12 @@ def search(
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - started
-    keep = _keep_distinct(final_images.view(batch, restarts, *final_images.shape[1:]),
-                          final_loss, known.to(device), samples)
+    keep = _keep_distinct(
+        final_images.view(batch, restarts, *final_images.shape[1:]),
+        final_loss,
+        known.to(device),
+        samples,
+    )
     rows = torch.arange(batch, device=device)[:, None]
     return SearchResult(
         z=z.detach().view(batch, restarts, -1)[rows, keep],

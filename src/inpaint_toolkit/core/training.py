@@ -72,7 +72,9 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
         "generator", config.generator.name, {**model_options, **config.generator.options}
     )
     d = registry.build(
-        "discriminator", config.discriminator.name, {**model_options, **config.discriminator.options}
+        "discriminator",
+        config.discriminator.name,
+        {**model_options, **config.discriminator.options},
     )
     g = g.to(device, memory_format=memory_format)
     d = d.to(device, memory_format=memory_format)
@@ -117,7 +119,10 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
         time.monotonic() + config.time_limit_minutes * 60 if config.time_limit_minutes else None
     )
     bar = tqdm(
-        total=total_steps, initial=step, disable=not progress or rank != 0, unit="step",
+        total=total_steps,
+        initial=step,
+        disable=not progress or rank != 0,
+        unit="step",
         dynamic_ncols=True,
     )
     g_train.train()
@@ -155,7 +160,9 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
             writer.log(record)
             bar.update(1)
             bar.set_postfix(
-                epoch=epoch + 1, D=f"{record['loss_d']:.3f}", G=f"{record['loss_g']:.3f}",
+                epoch=epoch + 1,
+                D=f"{record['loss_d']:.3f}",
+                G=f"{record['loss_g']:.3f}",
                 img_s=f"{rate:.0f}",
             )
             epoch_done = step % steps_per_epoch == 0
@@ -165,7 +172,15 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
                 writer.samples(g, fixed_z, epoch + 1)
             if epoch_done or stopped_early or step % config.checkpoint_every == 0:
                 writer.checkpoint(
-                    checkpoint_path, g, d, opt_g, opt_d, noise, config, step, steps_per_epoch,
+                    checkpoint_path,
+                    g,
+                    d,
+                    opt_g,
+                    opt_d,
+                    noise,
+                    config,
+                    step,
+                    steps_per_epoch,
                     world,
                 )
             if stopped_early:
@@ -243,8 +258,10 @@ def _restore(
 
     tensors, meta = read_checkpoint(path)
     saved = meta.get("train_config", {})
-    current = {**config.model_dump(mode="json"), "world_size": dist.get_world_size()
-               if dist.is_initialized() else 1}
+    current = {
+        **config.model_dump(mode="json"),
+        "world_size": dist.get_world_size() if dist.is_initialized() else 1,
+    }
     saved = {**saved, "world_size": meta.get("world_size", 1)}
     for key in ("batch_size", "seed", "image_size", "world_size"):
         if key in saved and saved[key] != current[key]:
@@ -323,16 +340,27 @@ class _RunFiles:
         self.plot()
 
     def checkpoint(
-        self, path: Path, g: nn.Module, d: nn.Module, opt_g: torch.optim.Optimizer,
-        opt_d: torch.optim.Optimizer, noise: torch.Generator, config: TrainConfig, step: int,
-        steps_per_epoch: int, world: int,
+        self,
+        path: Path,
+        g: nn.Module,
+        d: nn.Module,
+        opt_g: torch.optim.Optimizer,
+        opt_d: torch.optim.Optimizer,
+        noise: torch.Generator,
+        config: TrainConfig,
+        step: int,
+        steps_per_epoch: int,
+        world: int,
     ) -> None:
         # Every rank's noise RNG goes in, so a resumed multi-process run is exact too.
         rng_states = _gather_rng(noise, world)
         if not self.enabled:
             return
         self._metrics.flush()
-        tensors = {**prefixed("generator", g.state_dict()), **prefixed("discriminator", d.state_dict())}
+        tensors = {
+            **prefixed("generator", g.state_dict()),
+            **prefixed("discriminator", d.state_dict()),
+        }
         meta: dict[str, Any] = {
             "generator": model_record(config.generator.name, g),
             "discriminator": model_record(config.discriminator.name, d),
@@ -365,8 +393,13 @@ class _RunFiles:
         for key, title in (("loss_d", "Discriminator loss"), ("loss_g", "Generator loss")):
             values = [r[key] for r in records]
             xs = steps[smooth - 1 :: smooth]
-            ys = [sum(values[i : i + smooth]) / smooth for i in range(0, len(values) - smooth + 1, smooth)]
-            plot_curves({key: (xs[: len(ys)], ys)}, self.out / f"{key}.png", title=title, xlabel="step")
+            ys = [
+                sum(values[i : i + smooth]) / smooth
+                for i in range(0, len(values) - smooth + 1, smooth)
+            ]
+            plot_curves(
+                {key: (xs[: len(ys)], ys)}, self.out / f"{key}.png", title=title, xlabel="step"
+            )
 
 
 def _agree(flag: bool, world: int) -> bool:

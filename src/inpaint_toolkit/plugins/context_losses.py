@@ -26,9 +26,7 @@ def context_weights(known: Tensor, window: int = 7) -> Tensor:
     in its ``window`` x ``window`` neighbourhood (counting only neighbours inside the image);
     zero in the hole. ``known`` is ``(B, 1, H, W)``."""
     missing = 1.0 - known.float()
-    fraction = F.avg_pool2d(
-        missing, window, stride=1, padding=window // 2, count_include_pad=False
-    )
+    fraction = F.avg_pool2d(missing, window, stride=1, padding=window // 2, count_include_pad=False)
     return fraction * known.float()
 
 
@@ -88,7 +86,9 @@ class L2:
 def inpaint_losses() -> list[PluginSpec]:
     return [
         PluginSpec(
-            "weighted_l1", WeightedL1, WindowOptions,
+            "weighted_l1",
+            WeightedL1,
+            WindowOptions,
             "weighted context loss of the paper: known pixels near the hole count most",
         ),
         PluginSpec("l1", L1, NoOptions, "L1 distance over the known pixels"),

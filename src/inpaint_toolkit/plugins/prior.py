@@ -40,7 +40,9 @@ class Prior:
 def inpaint_losses() -> list[PluginSpec]:
     return [
         PluginSpec(
-            "prior", Prior, NoOptions,
+            "prior",
+            Prior,
+            NoOptions,
             "perceptual prior log(1 - D(G(z))), weight lambda = 0.003 as in the paper",
         )
     ]

@@ -11,7 +11,9 @@ from inpaint_toolkit.registry import hookimpl
 def inpaint_inpainters() -> list[PluginSpec]:
     return [
         PluginSpec(
-            "dcgan", ZSearchInpainter, ZSearchOptions,
+            "dcgan",
+            ZSearchInpainter,
+            ZSearchOptions,
             "semantic inpainting (Yeh et al. 2017): z-search in the DCGAN, Poisson blending",
         )
     ]

@@ -75,8 +75,9 @@ def create_plugin_manager(
             source = f"{dist.name} {dist.version}" if dist is not None else entry_point.value
             if entry_point.name in sources:
                 raise InpaintError(
-                    f"plugin name {entry_point.name!r} is claimed by both {sources[entry_point.name]}"
-                    f" and {source}; block one with {BLOCK_ENV_VAR}={entry_point.name}"
+                    f"plugin name {entry_point.name!r} is claimed by both "
+                    f"{sources[entry_point.name]} and {source}; "
+                    f"block one with {BLOCK_ENV_VAR}={entry_point.name}"
                 )
             try:
                 plugin = entry_point.load()
