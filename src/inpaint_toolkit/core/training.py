@@ -46,6 +46,17 @@ SAMPLE_COUNT = 64
 
 
 @dataclass
+class TrainingState:
+    """What a checkpoint saves and a resume restores, besides the step."""
+
+    g: nn.Module
+    d: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    noise: torch.Generator  # draws z and the flips
+
+
+@dataclass
 class TrainResult:
     checkpoint: Path
     step: int
@@ -82,12 +93,13 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
     opt_g = torch.optim.Adam(g.parameters(), lr=config.lr, betas=betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=config.lr, betas=betas)
     noise = torch.Generator().manual_seed(config.seed * 7919 + rank)  # z and flips
+    state = TrainingState(g, d, opt_g, opt_d, noise)
     step = 0
 
     if config.resume:
         if not checkpoint_path.exists():
             raise InpaintError(f"--resume: no checkpoint at {checkpoint_path}")
-        step = _restore(checkpoint_path, g, d, opt_g, opt_d, noise, config, rank)
+        step = _restore(checkpoint_path, state, config, rank)
     elif checkpoint_path.exists():  # every rank sees it, so every rank stops
         raise InpaintError(
             f"{checkpoint_path} exists; pass --resume to continue it or choose another --out"
@@ -171,18 +183,7 @@ def train(config: TrainConfig, *, progress: bool = True) -> TrainResult:
             if epoch_done:
                 writer.samples(g, fixed_z, epoch + 1)
             if epoch_done or stopped_early or step % config.checkpoint_every == 0:
-                writer.checkpoint(
-                    checkpoint_path,
-                    g,
-                    d,
-                    opt_g,
-                    opt_d,
-                    noise,
-                    config,
-                    step,
-                    steps_per_epoch,
-                    world,
-                )
+                writer.checkpoint(checkpoint_path, state, config, step, steps_per_epoch, world)
             if stopped_early:
                 reason = "time limit reached" if timed_out else "interrupted"
                 bar.write(f"{reason}: checkpoint saved at step {step}; continue with --resume")
@@ -244,16 +245,7 @@ def _init_distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def _restore(
-    path: Path,
-    g: nn.Module,
-    d: nn.Module,
-    opt_g: torch.optim.Optimizer,
-    opt_d: torch.optim.Optimizer,
-    noise: torch.Generator,
-    config: TrainConfig,
-    rank: int,
-) -> int:
+def _restore(path: Path, state: TrainingState, config: TrainConfig, rank: int) -> int:
     from inpaint_toolkit.core.checkpoint import load_state_strict
 
     tensors, meta = read_checkpoint(path)
@@ -269,14 +261,14 @@ def _restore(
                 f"--resume: {key} is {current[key]} but the checkpoint was made with "
                 f"{saved[key]}; resuming would not continue the same run"
             )
-    load_state_strict(g, unprefixed("generator", tensors), f"{path} (generator)")
-    load_state_strict(d, unprefixed("discriminator", tensors), f"{path} (discriminator)")
-    for name, optimizer in (("optimizer_g", opt_g), ("optimizer_d", opt_d)):
+    load_state_strict(state.g, unprefixed("generator", tensors), f"{path} (generator)")
+    load_state_strict(state.d, unprefixed("discriminator", tensors), f"{path} (discriminator)")
+    for name, optimizer in (("optimizer_g", state.opt_g), ("optimizer_d", state.opt_d)):
         optimizer.load_state_dict(_unflatten_optimizer(unprefixed(name, tensors), meta[name]))
     rng = tensors.get(f"rng.noise.{rank}")
     if rng is None:
         raise InpaintError(f"--resume: {path} has no RNG state for process {rank}")
-    noise.set_state(rng)
+    state.noise.set_state(rng)
     return int(meta["step"])
 
 
@@ -342,39 +334,35 @@ class _RunFiles:
     def checkpoint(
         self,
         path: Path,
-        g: nn.Module,
-        d: nn.Module,
-        opt_g: torch.optim.Optimizer,
-        opt_d: torch.optim.Optimizer,
-        noise: torch.Generator,
+        state: TrainingState,
         config: TrainConfig,
         step: int,
         steps_per_epoch: int,
         world: int,
     ) -> None:
         # Every rank's noise RNG goes in, so a resumed multi-process run is exact too.
-        rng_states = _gather_rng(noise, world)
+        rng_states = _gather_rng(state.noise, world)
         if not self.enabled:
             return
         self._metrics.flush()
         tensors = {
-            **prefixed("generator", g.state_dict()),
-            **prefixed("discriminator", d.state_dict()),
+            **prefixed("generator", state.g.state_dict()),
+            **prefixed("discriminator", state.d.state_dict()),
         }
         meta: dict[str, Any] = {
-            "generator": model_record(config.generator.name, g),
-            "discriminator": model_record(config.discriminator.name, d),
+            "generator": model_record(config.generator.name, state.g),
+            "discriminator": model_record(config.discriminator.name, state.d),
             "step": step,
             "epoch": step / steps_per_epoch,
             "train_config": config.model_dump(mode="json"),
             "world_size": world,
         }
-        for name, optimizer in (("optimizer_g", opt_g), ("optimizer_d", opt_d)):
+        for name, optimizer in (("optimizer_g", state.opt_g), ("optimizer_d", state.opt_d)):
             flat, optimizer_meta = _flatten_optimizer(optimizer)
             tensors.update(prefixed(name, flat))
             meta[name] = optimizer_meta
-        for rank, state in enumerate(rng_states):
-            tensors[f"rng.noise.{rank}"] = state
+        for rank, rng_state in enumerate(rng_states):
+            tensors[f"rng.noise.{rank}"] = rng_state
         save_checkpoint(path, tensors, meta)
 
     def close(self) -> None:
