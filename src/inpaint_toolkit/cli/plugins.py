@@ -44,7 +44,7 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps(listing, indent=2))
         return 0
     for kind, entries in listing.items():
-        print(f"{kind}s:")
+        print(f"{'losses' if kind == 'loss' else kind + 's'}:")
         if not entries:
             print("  (none)")
         for entry in entries:
