@@ -108,3 +108,16 @@ def test_method_settings_go_only_to_methods_that_take_them():
 def test_a_setting_no_method_takes_is_noticed(capsys):
     build_methods(EvalSettings(data=["unused.npz"], methods="telea", iterations=5))
     assert "--iterations is ignored" in capsys.readouterr().err
+
+
+def test_pictures_without_the_originals(faces_npz: Path, tmp_path: Path):
+    from PIL import Image
+
+    common = ["eval", "--data", str(faces_npz), "--masks", "center", "--methods", "telea,ns"]
+    common += ["--limit", "4", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "with")]) == 0
+    assert main([*common, "--out", str(tmp_path / "without"), "--no-originals"]) == 0
+    with_rows = Image.open(tmp_path / "with" / "compare_center.png").height
+    without_rows = Image.open(tmp_path / "without" / "compare_center.png").height
+    # 4 rows (truth, damaged, telea, ns) against 2 (telea, ns), each 64 px plus padding.
+    assert (with_rows, without_rows) == (4 * 66 + 2, 2 * 66 + 2)

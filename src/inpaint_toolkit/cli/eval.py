@@ -34,6 +34,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--iterations", type=int, help="z-search steps, for dcgan")
     parser.add_argument("--restarts", type=int, help="z-search restarts, for dcgan")
     parser.add_argument("--checkpoint", help="model checkpoint, for dcgan")
+    parser.add_argument(
+        "--no-originals",
+        dest="originals",
+        action="store_false",
+        default=None,
+        help="leave ground truth and damaged faces out of the pictures (for publishing)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=handle)
 
@@ -44,7 +51,7 @@ def handle(args: argparse.Namespace) -> int:
 
     keys = (
         "data", "masks", "methods", "limit", "seed", "out", "batch_size", "image_size",
-        "iterations", "restarts", "checkpoint",
+        "iterations", "restarts", "checkpoint", "originals",
     )  # fmt: skip
     settings = load_config(EvalSettings, args.config, {key: getattr(args, key) for key in keys})
     result = evaluate(settings, progress=not args.quiet)

@@ -11,7 +11,7 @@ its judge scores are the judge's ceiling on this data.
 
 The out folder gets ``results.md`` (one table per mask, and the settings),
 ``results.csv``, ``results.json`` and, per mask, ``compare_<mask>.png``: rows ground
-truth, damaged, then each method; columns the first faces.
+truth, damaged (unless ``originals`` is off), then each method; columns the first faces.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ class EvalSettings(Config):
     batch_size: int = Field(64, ge=1, description="images per inpainting call")
     image_size: int = Field(64, ge=16, description="resize the data to this")
     columns: int = Field(8, ge=1, description="faces shown in each comparison picture")
+    originals: bool = Field(
+        True,
+        description="show the ground truth and damaged faces in the pictures; leave them out "
+        "to publish results on faces that may not be redistributed",
+    )
     iterations: int | None = Field(None, ge=1, description="z-search steps (dcgan)")
     restarts: int | None = Field(None, ge=1, description="z-search restarts (dcgan)")
     checkpoint: str | None = Field(None, description="model checkpoint (dcgan)")
@@ -133,7 +138,7 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
                     seconds_per_image=0.0,
                 )
             )
-            picture = [truth[shown], holed[shown]]
+            picture = [truth[shown], holed[shown]] if settings.originals else []
             for method in methods:
                 bar.set_description(f"{mask_label}: {method.label}")
                 outputs, seconds = [], 0.0
