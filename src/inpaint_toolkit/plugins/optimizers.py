@@ -11,7 +11,7 @@ from inpaint_toolkit.core.specs import Options, PluginSpec
 from inpaint_toolkit.registry import hookimpl
 
 # Chosen by measurement on held-out faces with the packaged model: see docs/method.md.
-DEFAULT_ADAM_LR = 0.01
+DEFAULT_ADAM_LR = 0.03
 
 
 class AdamOptions(Options):
