@@ -8,8 +8,8 @@ from bench_support import PATHS, prepare
 
 from inpaint_toolkit.core import runtime
 from inpaint_toolkit.core.checkpoint import model_record
-from inpaint_toolkit.core.export import export_generator
-from inpaint_toolkit.core.onnx_inference import OnnxGenerator
+from inpaint_toolkit.export.onnx_export import export_generator
+from inpaint_toolkit.export.onnx_runtime import OnnxGenerator
 from inpaint_toolkit.plugins.dcgan import DCGANGenerator, DCGANOptions
 
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from bench_support import PATHS
 
-from inpaint_toolkit.core.inpainting import SearchOptions, build_optimizer, inpaint
-from inpaint_toolkit.core.search import Objective, search
+from inpaint_toolkit.inpainting.inpaint import SearchOptions, build_optimizer, inpaint
+from inpaint_toolkit.inpainting.search import Objective, search
 
 BATCH = 64
 STEPS = 20  # per measured search; its one closing fp32 evaluation is spread over these

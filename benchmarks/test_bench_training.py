@@ -7,7 +7,7 @@ import torch
 from bench_support import PATHS, prepare
 
 from inpaint_toolkit.core import runtime
-from inpaint_toolkit.core.training import train_step
+from inpaint_toolkit.training import train_step
 
 BATCH = 64
 

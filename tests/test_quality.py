@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from inpaint_toolkit.core.checkpoint import default_model_path
-from inpaint_toolkit.core.evaluation import EvalSettings, evaluate
+from inpaint_toolkit.evaluation.evaluate import EvalSettings, evaluate
+from inpaint_toolkit.models import default_model_path
 
 
 @pytest.mark.slow

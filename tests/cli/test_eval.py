@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from inpaint_toolkit.cli import main
-from inpaint_toolkit.core.evaluation import GROUND_TRUTH, EvalSettings, build_methods
+from inpaint_toolkit.evaluation.evaluate import GROUND_TRUTH, EvalSettings, build_methods
 from inpaint_toolkit.registry import get_registry
 
 METRICS = ("hole_l1", "psnr", "hole_psnr", "ssim", "faces_found", "eyes_found")

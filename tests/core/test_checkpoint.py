@@ -13,12 +13,12 @@ from safetensors.torch import save_file
 
 from inpaint_toolkit.core import checkpoint as checkpoint_module
 from inpaint_toolkit.core.checkpoint import (
-    load_models,
     load_state_strict,
     read_checkpoint,
     save_checkpoint,
 )
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.models import load_models
 from inpaint_toolkit.plugins.dcgan import DCGANGenerator, DCGANOptions
 
 

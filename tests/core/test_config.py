@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from inpaint_toolkit.core.config import RunConfig, TrainConfig, load_config
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.config import load_config
+from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.inpainting.config import RunConfig
+from inpaint_toolkit.training.config import TrainConfig
 
 
 def test_toml_then_flags(tmp_path: Path) -> None:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.expressions import (
     parse_choice,
     parse_choice_list,
     parse_loss_expression,
 )
-from inpaint_toolkit.errors import InpaintError
 
 
 def test_loss_expression_with_weights_and_options() -> None:

@@ -49,7 +49,7 @@ def test_small_hole_in_a_smooth_image_is_repaired_close_to_the_truth(name: str):
 
 
 def test_radius_option_is_validated():
-    from inpaint_toolkit.errors import InpaintError
+    from inpaint_toolkit.core.errors import InpaintError
 
     assert registry().build("inpainter", "telea", {"radius": 5}).radius == 5
     with pytest.raises(InpaintError, match="radius"):

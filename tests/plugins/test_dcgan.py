@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.plugins.dcgan import (
     DCGANDiscriminator,
     DCGANDiscriminatorOptions,

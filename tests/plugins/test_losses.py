@@ -60,7 +60,7 @@ def test_weighted_l1_is_the_weighted_sum_of_absolute_differences(registry) -> No
 
 
 def test_even_window_is_refused(registry) -> None:
-    from inpaint_toolkit.errors import InpaintError
+    from inpaint_toolkit.core.errors import InpaintError
 
     with pytest.raises(InpaintError, match="window"):
         registry.build("loss", "weighted_l1", {"window": 4})

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from pydantic import ValidationError
 
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.plugins.masks import (
     BlocksMask,
     BlocksOptions,

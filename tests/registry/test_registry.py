@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.specs import KINDS, PluginSpec
-from inpaint_toolkit.errors import InpaintError
 from inpaint_toolkit.registry import hookimpl
 from inpaint_toolkit.registry.manager import Registry, create_plugin_manager, get_registry
 

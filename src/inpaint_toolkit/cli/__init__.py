@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from inpaint_toolkit import __version__
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
 
 SUBCOMMANDS = ("run", "train", "plugins", "export", "sample", "eval")
 

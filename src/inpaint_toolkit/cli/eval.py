@@ -47,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from inpaint_toolkit.core.config import load_config
-    from inpaint_toolkit.core.evaluation import EvalSettings, evaluate, markdown
+    from inpaint_toolkit.evaluation.evaluate import EvalSettings, evaluate, markdown
 
     keys = (
         "data", "masks", "methods", "limit", "seed", "out", "batch_size", "image_size",

@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from inpaint_toolkit.core.export import describe, export_checkpoint
+    from inpaint_toolkit.export.onnx_export import describe, export_checkpoint
 
     print(describe(export_checkpoint(args.checkpoint, args.out)))
     return 0

@@ -37,10 +37,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from inpaint_toolkit.core.config import RunConfig, load_config
+    from inpaint_toolkit.core.config import load_config
+    from inpaint_toolkit.core.errors import InpaintError
     from inpaint_toolkit.core.expressions import parse_choice
-    from inpaint_toolkit.core.runner import run
-    from inpaint_toolkit.errors import InpaintError
+    from inpaint_toolkit.inpainting.config import RunConfig
+    from inpaint_toolkit.inpainting.runner import run
 
     keys = (
         "out",

@@ -42,8 +42,8 @@ def handle(args: argparse.Namespace) -> int:
 
     import torch
 
+    from inpaint_toolkit.core.errors import InpaintError
     from inpaint_toolkit.core.images import save_grid
-    from inpaint_toolkit.errors import InpaintError
 
     if args.n < 1:
         raise InpaintError(f"--n must be at least 1, not {args.n}")
@@ -54,8 +54,8 @@ def handle(args: argparse.Namespace) -> int:
     seed = torch.Generator().manual_seed(args.seed)
 
     if args.backend == "torch":
-        from inpaint_toolkit.core.checkpoint import load_models
         from inpaint_toolkit.core.runtime import resolve_device
+        from inpaint_toolkit.models import load_models
 
         device = resolve_device(args.device)
         generator, _, _ = load_models(args.checkpoint, need_discriminator=False, device=device)
@@ -75,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _export(checkpoint: str | None, path: Path) -> Path:
-    from inpaint_toolkit.core.export import export_checkpoint
+    from inpaint_toolkit.export.onnx_export import export_checkpoint
 
     report = export_checkpoint(checkpoint, path)
     print(
@@ -88,7 +88,7 @@ def _export(checkpoint: str | None, path: Path) -> Path:
 def _sample_onnx(
     path: str | Path, args: argparse.Namespace, seed: torch.Generator
 ) -> tuple[torch.Tensor, str]:
-    from inpaint_toolkit.core.onnx_inference import OnnxGenerator
+    from inpaint_toolkit.export.onnx_runtime import OnnxGenerator
 
     generator = OnnxGenerator(path, device=args.device)
     images = generator(generator.sample_z(args.n, generator=seed))

@@ -12,13 +12,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="train a generator and discriminator on face images",
         description="Train a GAN. Works as is under torchrun for several processes or GPUs.",
     )
-    parser.add_argument("--data", nargs="+", help="npz files, image folders or CelebA roots")
+    parser.add_argument(
+        "--data", nargs="+", help="npz files, zip archives of images, image folders, CelebA roots"
+    )
     parser.add_argument("--out", help="run folder (default runs/train)")
     parser.add_argument("--config", help="TOML file with any of these settings")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int, dest="batch_size")
     parser.add_argument("--lr", type=float, help="Adam learning rate (2e-4)")
+    parser.add_argument("--lr-g", type=float, dest="lr_g", help="G's own learning rate")
+    parser.add_argument("--lr-d", type=float, dest="lr_d", help="D's own learning rate")
     parser.add_argument("--beta1", type=float, help="Adam beta1 (0.5)")
+    parser.add_argument(
+        "--ema", type=float, help="decay of the average of G's weights (0.999; 0: none)"
+    )
+    parser.add_argument(
+        "--augment", help="DiffAugment policy for D: color,translation,cutout (default) or none"
+    )
+    parser.add_argument("--r1", type=float, help="R1 penalty weight on reals (0: off)")
+    parser.add_argument("--init", metavar="MODEL", help="start from this model's weights")
+    parser.add_argument(
+        "--eval-data",
+        nargs="+",
+        dest="eval_data",
+        metavar="FACES",
+        help="held-out faces: the prior's SWD and judge score are logged every epoch",
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--image-size", type=int, dest="image_size", help="32, 64 or 128")
     parser.add_argument("--generator", help="generator plugin, e.g. dcgan[z_dim=100]")
@@ -40,9 +59,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from inpaint_toolkit.core.config import TrainConfig, load_config
+    from inpaint_toolkit.core.config import load_config
     from inpaint_toolkit.core.expressions import parse_choice
-    from inpaint_toolkit.core.training import train
+    from inpaint_toolkit.training import train
+    from inpaint_toolkit.training.config import TrainConfig
 
     overrides = {
         key: getattr(args, key)
@@ -52,7 +72,14 @@ def handle(args: argparse.Namespace) -> int:
             "epochs",
             "batch_size",
             "lr",
+            "lr_g",
+            "lr_d",
             "beta1",
+            "ema",
+            "augment",
+            "r1",
+            "init",
+            "eval_data",
             "seed",
             "image_size",
             "precision",

@@ -1,4 +1,7 @@
-"""Checkpoints in safetensors: the models, and for training runs the optimisers and RNGs.
+"""The checkpoint file format: safetensors tensors plus JSON metadata.
+
+Loading a model by the plugin name its metadata gives is an application of this, in
+``inpaint_toolkit.models`` (it needs the registry); this module needs nothing but torch.
 
 Tensors are stored under prefixes (``generator.``, ``discriminator.``, ``optimizer_g.``,
 ...) and everything else as JSON in the file's string metadata, so a checkpoint is one
@@ -11,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +22,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import Tensor, nn
 
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.images import atomic_write
-from inpaint_toolkit.errors import InpaintError
 
 FORMAT = "inpaint-toolkit/1"
-DEFAULT_MODEL_FILE = "dcgan_faces_64.safetensors"
-
-
-def default_model_path() -> Path:
-    """The face model that ships inside the package."""
-    return Path(str(resources.files("inpaint_toolkit") / "models" / DEFAULT_MODEL_FILE))
 
 
 def save_checkpoint(
@@ -96,96 +92,3 @@ def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], what: str)
         raise InpaintError(f"{what} does not fit the model: {'; '.join(problems)}")
     with torch.no_grad():
         module.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
-
-
-def load_models(
-    path: str | Path | None = None,
-    *,
-    generator: str | None = None,
-    need_discriminator: bool = True,
-    device: str | torch.device = "cpu",
-) -> tuple[nn.Module, nn.Module | None, dict[str, Any]]:
-    """Build and load the generator (and discriminator) a checkpoint describes.
-
-    ``path=None`` means the packaged default model. ``generator``, if given, must match the
-    checkpoint's generator plugin. Models come back in eval mode (batch norm uses its
-    running statistics, so one image's result never depends on its batch-mates).
-    """
-    from inpaint_toolkit.registry import get_registry
-
-    path = Path(path) if path is not None else default_model_path()
-    if not path.is_file() and path == default_model_path():
-        raise InpaintError(
-            "the packaged default model is missing; train one with 'inpaint-toolkit train' "
-            "and pass --checkpoint"
-        )
-    tensors, metadata = read_checkpoint(path)
-    registry = get_registry()
-    record = metadata.get("generator")
-    if not record:
-        raise InpaintError(f"{path}: holds no generator")
-    if generator is not None and generator != record["name"]:
-        raise InpaintError(
-            f"{path}: holds a {record['name']!r} generator, not {generator!r}; "
-            "pass a checkpoint of that architecture"
-        )
-    g = registry.build("generator", record["name"], record["options"])
-    load_state_strict(g, unprefixed("generator", tensors), f"{path} (generator {record['name']!r})")
-    d = None
-    if need_discriminator:
-        d_record = metadata.get("discriminator")
-        if not d_record or not any(k.startswith("discriminator.") for k in tensors):
-            raise InpaintError(f"{path}: holds no discriminator, which the prior loss needs")
-        d = registry.build("discriminator", d_record["name"], d_record["options"])
-        load_state_strict(
-            d, unprefixed("discriminator", tensors), f"{path} (discriminator {d_record['name']!r})"
-        )
-        d = d.to(device).eval()
-    return g.to(device).eval(), d, metadata
-
-
-def package_models(
-    source: str | Path,
-    target: str | Path,
-    *,
-    dtype: torch.dtype = torch.float16,
-    notes: Mapping[str, Any] | None = None,
-) -> Path:
-    """A training checkpoint slimmed for shipping: G and D only, floats in ``dtype`` (half
-    by default: a quarter of the size), metadata and training provenance kept.
-
-    ``python -m inpaint_toolkit.core.checkpoint SOURCE TARGET`` does this from a shell.
-    """
-    tensors, metadata = read_checkpoint(source)
-    kept = {
-        key: value.to(dtype) if value.is_floating_point() else value
-        for key, value in tensors.items()
-        if key.startswith(("generator.", "discriminator."))
-    }
-    config = metadata.get("train_config", {})
-    provenance = {
-        "step": metadata.get("step"),
-        "epoch": metadata.get("epoch"),
-        "data": [Path(p).name for p in config.get("data", [])],
-        "batch_size": config.get("batch_size"),
-        "lr": config.get("lr"),
-        "seed": config.get("seed"),
-        **dict(notes or {}),
-    }
-    save_checkpoint(
-        target,
-        kept,
-        {
-            "generator": metadata["generator"],
-            "discriminator": metadata["discriminator"],
-            "step": metadata.get("step"),
-            "provenance": provenance,
-        },
-    )
-    return Path(target)
-
-
-if __name__ == "__main__":
-    import sys
-
-    print(package_models(sys.argv[1], sys.argv[2]))

@@ -1,8 +1,9 @@
 """Run configuration: pydantic models that reject unknown keys, loaded from TOML + flags.
 
-Each command has one model here. A plugin's own options are not spelt out in these
-models: they are a free dict that the plugin's options model validates when the plugin is
-built, so adding a plugin never edits this file.
+Each command's model lives with its application (``training/config.py``,
+``inpainting/config.py``, ...) and builds on ``Config`` here. A plugin's own options are not
+spelt out in those models: they are a free dict that the plugin's options model validates
+when the plugin is built, so adding a plugin never edits them.
 
 Precedence: the model's defaults, then a TOML file (``--config``), then command-line flags.
 """
@@ -16,8 +17,7 @@ from typing import Any, Literal, TypeVar
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from inpaint_toolkit.core.inpainting import SearchOptions
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
 
 Precision = Literal["auto", "fp32", "bf16"]
 
@@ -31,26 +31,6 @@ class PluginChoice(Config):
 
     name: str
     options: dict[str, Any] = Field(default_factory=dict)
-
-
-class TrainConfig(Config):
-    data: list[str] = Field(min_length=1, description="npz files, image folders or CelebA roots")
-    out: Path = Field(Path("runs/train"), description="folder for checkpoint, samples, plots")
-    epochs: int = Field(25, ge=1)
-    batch_size: int = Field(64, ge=2)
-    lr: float = Field(2e-4, gt=0, description="Adam learning rate of G and D")
-    beta1: float = Field(0.5, ge=0, lt=1)
-    beta2: float = Field(0.999, ge=0, lt=1)
-    flip: bool = Field(True, description="random horizontal flips")
-    seed: int = 0
-    generator: PluginChoice = PluginChoice(name="dcgan")
-    discriminator: PluginChoice = PluginChoice(name="dcgan")
-    image_size: int = Field(64, description="resize the data to this, and build models for it")
-    precision: Precision = Field("auto", description="auto: bf16 autocast where it is fast")
-    device: str = "auto"
-    checkpoint_every: int = Field(200, ge=1, description="steps between checkpoints")
-    time_limit_minutes: float | None = Field(None, gt=0, description="stop cleanly after this")
-    resume: bool = False
 
 
 ConfigT = TypeVar("ConfigT", bound=Config)
@@ -81,21 +61,3 @@ def describe_validation_error(exc: ValidationError) -> str:
         f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
         for error in exc.errors()
     )
-
-
-class RunConfig(SearchOptions):
-    """``inpaint-toolkit run``: the z-search settings plus inputs, masks and outputs."""
-
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-    input: list[str] = Field(
-        default_factory=list, description="images, folders or .npz; none: the demo face"
-    )
-    out: Path | None = Field(None, description="results folder (default: a new dated one)")
-    generator: str = Field("dcgan", description="generator plugin the checkpoint must hold")
-    checkpoint: str | None = Field(None, description="model checkpoint (default: packaged)")
-    mask: str = Field("center", description="mask or damage plugin, e.g. half[side=top]")
-    restarts: int = Field(8, ge=1, description="random starting codes per image")
-    device: str = "auto"
-    seed: int = 0
-    batch_size: int = Field(16, ge=1, description="images per search batch (times restarts)")

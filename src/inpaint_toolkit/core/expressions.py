@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
 
 _CHOICE = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*(?:\[(.*)\])?\s*$", re.DOTALL)
 _WEIGHT = re.compile(r"^\s*([0-9.]+(?:[eE][-+]?[0-9]+)?)\s*\*\s*(.+)$", re.DOTALL)

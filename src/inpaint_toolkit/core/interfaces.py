@@ -41,6 +41,20 @@ class Discriminator(Protocol):
     def __call__(self, images: Tensor) -> Tensor: ...
 
 
+@runtime_checkable
+class GrowingModel(Protocol):
+    """A generator or discriminator that changes as training goes on (progressive growing).
+
+    The training loop calls ``set_training_progress`` before every step with the fraction
+    of the run done, in [0, 1); the model derives everything (its current resolution, a
+    fade-in weight) from that number alone, so a run resumed at any step, mid-fade
+    included, continues exactly. Outside training a model is used as last told; a loaded
+    model is a finished one (progress 1).
+    """
+
+    def set_training_progress(self, fraction: float) -> None: ...
+
+
 @dataclass
 class Problem:
     """What the z-search is asked to repair: damaged images and what of them is known.

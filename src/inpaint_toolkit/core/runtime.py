@@ -13,7 +13,7 @@ from typing import Literal
 
 import torch
 
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -1,4 +1,8 @@
-"""Spec records: what a plugin hook returns for each thing it provides."""
+"""Spec records: what a plugin hook returns for each thing it provides, and the marker
+that makes a function a hook implementation (``@hookimpl``).
+
+They live in ``core`` because a plugin needs nothing else to declare itself: plugins
+depend on ``core`` alone, and the registry (which collects them) on ``core`` too."""
 
 from __future__ import annotations
 
@@ -6,7 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import pluggy
 from pydantic import BaseModel, ConfigDict
+
+PROJECT_NAME = "inpaint_toolkit"  # the pluggy project, and the entry-point group
+
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 Kind = Literal["generator", "discriminator", "loss", "mask", "optimizer", "inpainter"]
 KINDS: tuple[Kind, ...] = ("generator", "discriminator", "loss", "mask", "optimizer", "inpainter")

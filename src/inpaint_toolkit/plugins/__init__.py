@@ -2,6 +2,7 @@
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "inpaint_toolkit.plugins.dcgan",
+    "inpaint_toolkit.plugins.progressive",
     "inpaint_toolkit.plugins.context_losses",
     "inpaint_toolkit.plugins.prior",
     "inpaint_toolkit.plugins.optimizers",

@@ -19,8 +19,7 @@ from pydantic import Field
 from torch import Tensor
 
 from inpaint_toolkit.core.images import to_tensor, to_uint8
-from inpaint_toolkit.core.specs import NoOptions, Options, PluginSpec
-from inpaint_toolkit.registry import hookimpl
+from inpaint_toolkit.core.specs import NoOptions, Options, PluginSpec, hookimpl
 
 
 class OpenCVOptions(Options):

@@ -17,8 +17,7 @@ from pydantic import Field, field_validator
 from torch import Tensor
 
 from inpaint_toolkit.core.interfaces import Problem
-from inpaint_toolkit.core.specs import NoOptions, Options, PluginSpec
-from inpaint_toolkit.registry import hookimpl
+from inpaint_toolkit.core.specs import NoOptions, Options, PluginSpec, hookimpl
 
 
 def context_weights(known: Tensor, window: int = 7) -> Tensor:

@@ -26,14 +26,13 @@ from pydantic import Field
 from torch import Tensor
 
 from inpaint_toolkit.core.interfaces import Damaged
-from inpaint_toolkit.core.specs import Options, PluginSpec
-from inpaint_toolkit.plugins.masks import (
+from inpaint_toolkit.core.specs import Options, PluginSpec, hookimpl
+from inpaint_toolkit.plugins.mask_drawing import (
     check_images,
     known_from_scores,
     numpy_rng,
     smooth_random_field,
 )
-from inpaint_toolkit.registry import hookimpl
 
 # One painted layer: coverage (H, W) in [0, 1] (anti-aliased edges in between) and an RGB
 # colour in [-1, 1].

@@ -31,8 +31,7 @@ from pydantic import Field, model_validator
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from inpaint_toolkit.core.specs import Options, PluginSpec
-from inpaint_toolkit.registry import hookimpl
+from inpaint_toolkit.core.specs import Options, PluginSpec, hookimpl
 
 KERNEL = 5
 PADDING = KERNEL // 2  # keeps a stride-2 (de)convolution an exact x2 / /2 resize

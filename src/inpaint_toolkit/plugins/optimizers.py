@@ -7,8 +7,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from inpaint_toolkit.core.specs import Options, PluginSpec
-from inpaint_toolkit.registry import hookimpl
+from inpaint_toolkit.core.specs import Options, PluginSpec, hookimpl
 
 # Chosen by measurement on held-out faces with the packaged model: see docs/method.md.
 DEFAULT_ADAM_LR = 0.03

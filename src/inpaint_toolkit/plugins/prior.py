@@ -12,8 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from inpaint_toolkit.core.interfaces import Problem
-from inpaint_toolkit.core.specs import NoOptions, PluginSpec
-from inpaint_toolkit.registry import hookimpl
+from inpaint_toolkit.core.specs import NoOptions, PluginSpec, hookimpl
 
 PAPER_LAMBDA = 0.003
 

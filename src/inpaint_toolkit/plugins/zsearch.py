@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from inpaint_toolkit.core.inpainting import ZSearchInpainter, ZSearchOptions
-from inpaint_toolkit.core.specs import PluginSpec
-from inpaint_toolkit.registry import hookimpl
+from inpaint_toolkit.core.specs import PluginSpec, hookimpl
+from inpaint_toolkit.inpainting.inpaint import ZSearchInpainter, ZSearchOptions
 
 
 @hookimpl

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import pluggy
 
-from inpaint_toolkit.core.specs import PluginSpec
-
-PROJECT_NAME = "inpaint_toolkit"
+from inpaint_toolkit.core.specs import PROJECT_NAME, PluginSpec, hookimpl
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
 
 @hookspec

@@ -21,8 +21,8 @@ import pluggy
 from pydantic import ValidationError
 
 from inpaint_toolkit.core.config import describe_validation_error
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.specs import KINDS, Kind, PluginSpec
-from inpaint_toolkit.errors import InpaintError
 from inpaint_toolkit.registry import hookspecs
 
 ENTRY_POINT_GROUP = "inpaint_toolkit"

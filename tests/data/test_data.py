@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint_toolkit.core.data import CELEBA_CROP_BOX, load_faces
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.data.faces import CELEBA_CROP_BOX, load_faces
 
 
 def smooth_images(count: int, size: int, seed: int = 0) -> np.ndarray:

@@ -17,8 +17,8 @@ import torch
 from torch import Tensor
 
 from inpaint_toolkit.core import runtime
-from inpaint_toolkit.core.export import INPUT_NAME, ONNX_FORMAT, OUTPUT_NAME
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.export.onnx_export import INPUT_NAME, ONNX_FORMAT, OUTPUT_NAME
 
 CPU_PROVIDER = "CPUExecutionProvider"
 CUDA_PROVIDER = "CUDAExecutionProvider"

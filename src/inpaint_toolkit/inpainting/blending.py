@@ -23,7 +23,7 @@ import scipy.sparse.linalg
 import torch
 from torch import Tensor
 
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
 
 BLENDS = ("poisson", "overlay")
 

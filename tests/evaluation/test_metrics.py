@@ -9,7 +9,7 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
-from inpaint_toolkit.core.metrics import PSNR_CAP_DB, hole_l1, hole_psnr, psnr, ssim
+from inpaint_toolkit.evaluation.metrics import PSNR_CAP_DB, hole_l1, hole_psnr, psnr, ssim
 
 
 def random_images(batch: int = 2, size: int = 32, seed: int = 0) -> torch.Tensor:

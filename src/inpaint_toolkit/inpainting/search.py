@@ -20,10 +20,10 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from inpaint_toolkit.core import runtime
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.expressions import parse_loss_expression
 from inpaint_toolkit.core.interfaces import Loss, Optimizer, Problem
 from inpaint_toolkit.core.notices import notice
-from inpaint_toolkit.errors import InpaintError
 
 # Two fills whose hole pixels differ by less than this (mean absolute, on [-1, 1]) are
 # the same fill for --samples: restarts often converge to one basin.

@@ -2,9 +2,9 @@
 
 For each mask the clean faces are damaged once, with a generator seeded from ``seed``, so
 every method repairs exactly the same holes. Each method inpaints in batches (timed, in
-seconds per image) and is scored per image with :mod:`inpaint_toolkit.core.metrics`
+seconds per image) and is scored per image with :mod:`inpaint_toolkit.evaluation.metrics`
 (hole L1, PSNR over the image and over the hole, SSIM; all on the [0, 1] scale) and with
-the Haar-cascade :mod:`~inpaint_toolkit.core.judge` (faces and eyes found). The scores
+the Haar-cascade :mod:`~inpaint_toolkit.evaluation.judge` (faces and eyes found). The scores
 are averaged over the images (PSNR too: the mean of per-image PSNRs). A ``ground_truth``
 row per mask is the clean images themselves: its pixel metrics are trivially perfect,
 its judge scores are the judge's ceiling on this data.
@@ -32,9 +32,9 @@ from pydantic import Field
 from torch import Tensor
 
 from inpaint_toolkit.core.config import Config
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.expressions import Choice, parse_choice_list
 from inpaint_toolkit.core.images import atomic_write, save_grid
-from inpaint_toolkit.errors import InpaintError
 
 GROUND_TRUTH = "ground_truth"
 DEFAULT_MASKS = "center,half,pixels,pattern,blocks"
@@ -98,9 +98,9 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
     """Run the whole comparison and write its files; see the module docstring."""
     from tqdm import tqdm
 
-    from inpaint_toolkit.core.data import load_faces
     from inpaint_toolkit.core.images import to_tensor
-    from inpaint_toolkit.core.judge import FaceJudge
+    from inpaint_toolkit.data.faces import load_faces
+    from inpaint_toolkit.evaluation.judge import FaceJudge
     from inpaint_toolkit.registry import get_registry
 
     registry = get_registry()
@@ -214,7 +214,7 @@ def build_methods(settings: EvalSettings) -> list[Method]:
 
 def score(output: Tensor, truth: Tensor, known: Tensor) -> dict[str, float]:
     """The pixel metrics, averaged over the images."""
-    from inpaint_toolkit.core import metrics
+    from inpaint_toolkit.evaluation import metrics
 
     values = {
         "hole_l1": metrics.hole_l1(output, truth, known),

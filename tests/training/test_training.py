@@ -14,68 +14,30 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from inpaint_toolkit.core import training
-from inpaint_toolkit.core.checkpoint import load_models, read_checkpoint
-from inpaint_toolkit.core.config import TrainConfig
-from inpaint_toolkit.core.training import CHECKPOINT_NAME, train
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.checkpoint import read_checkpoint
+from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.models import load_models
+from inpaint_toolkit.training import CHECKPOINT_NAME, train
+from inpaint_toolkit.training import loop as training
+from inpaint_toolkit.training.config import TrainConfig
+from tiny_training import (
+    assert_same_training_state,
+    deterministic,
+    metrics,
+    tiny_config,
+    write_smooth_faces,
+)
 
-TINY_G = {"name": "dcgan", "options": {"widths": [32, 16, 8], "z_dim": 16}}
-TINY_D = {"name": "dcgan", "options": {"widths": [8, 16, 32], "z_dim": 16}}
 STEPS_PER_EPOCH = 6  # 48 images, batches of 8
 
 
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory) -> Path:
-    """48 smooth random 32x32 'faces' in the shared data's .npz format."""
-    rng = np.random.default_rng(0)
-    blocks = rng.integers(0, 256, size=(48, 4, 4, 3), dtype=np.uint8)
-    path = tmp_path_factory.mktemp("data") / "faces.npz"
-    np.savez(path, images=blocks.repeat(8, axis=1).repeat(8, axis=2))
-    return path
-
-
-def tiny_config(data: Path, out: Path, **changes) -> TrainConfig:
-    settings = {
-        "data": [str(data)],
-        "out": out,
-        "epochs": 1,
-        "batch_size": 8,
-        "image_size": 32,
-        "generator": TINY_G,
-        "discriminator": TINY_D,
-        "precision": "fp32",
-        "device": "cpu",
-        **changes,
-    }
-    return TrainConfig(**settings)
-
-
-def metrics(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-
-
-def deterministic(records: list[dict]) -> list[dict]:
-    """The metrics without the throughput, which is timing and never repeats."""
-    return [{k: v for k, v in r.items() if k != "images_per_s"} for r in records]
-
-
-def assert_same_training_state(expected: Path, actual: Path) -> None:
-    """Every model, optimiser and RNG tensor equal, bit for bit, and the same step."""
-    want, want_meta = read_checkpoint(expected / CHECKPOINT_NAME)
-    got, got_meta = read_checkpoint(actual / CHECKPOINT_NAME)
-    for prefix in ("generator.", "discriminator.", "optimizer_g.", "optimizer_d.", "rng."):
-        assert any(key.startswith(prefix) for key in want), f"no {prefix} tensors saved"
-    assert sorted(got) == sorted(want)
-    differing = [key for key in want if not torch.equal(want[key], got[key])]
-    assert not differing, f"{len(differing)} tensors differ, e.g. {differing[:5]}"
-    for key in ("step", "optimizer_g", "optimizer_d", "generator", "discriminator"):
-        assert got_meta[key] == want_meta[key], key
+    return write_smooth_faces(tmp_path_factory.mktemp("data") / "faces.npz", 48)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +110,7 @@ def test_a_time_limit_stops_mid_epoch_and_resuming_is_exact(faces, straight_run,
 
 def test_sigterm_mid_epoch_saves_and_resuming_is_exact(faces, straight_run, tmp_path, monkeypatch):
     out = tmp_path / "terminated"
-    log = training._RunFiles.log
+    log = training.RunFiles.log
 
     def log_then_terminate(self, record):
         log(self, record)
@@ -156,7 +118,7 @@ def test_sigterm_mid_epoch_saves_and_resuming_is_exact(faces, straight_run, tmp_
             os.kill(os.getpid(), signal.SIGTERM)
 
     handler_before = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(training._RunFiles, "log", log_then_terminate)
+    monkeypatch.setattr(training.RunFiles, "log", log_then_terminate)
     stopped = train(tiny_config(faces, out, epochs=2), progress=False)
     monkeypatch.undo()
     assert signal.getsignal(signal.SIGTERM) == handler_before

@@ -13,9 +13,9 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from inpaint_toolkit.core.blending import blend
-from inpaint_toolkit.core.search import Objective, SearchResult, search
 from inpaint_toolkit.core.specs import Options
+from inpaint_toolkit.inpainting.blending import blend
+from inpaint_toolkit.inpainting.search import Objective, SearchResult, search
 
 
 class SearchOptions(Options):
@@ -109,8 +109,8 @@ class ZSearchInpainter:
 
     def models(self) -> tuple[nn.Module, nn.Module | None]:
         if self._models is None:
-            from inpaint_toolkit.core.checkpoint import load_models
             from inpaint_toolkit.core.runtime import resolve_device
+            from inpaint_toolkit.models import load_models
 
             needs_d = Objective.parse(self.options.loss).needs_discriminator
             g, d, _ = load_models(

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.images import atomic_write
-from inpaint_toolkit.errors import InpaintError
 
 ONNX_FORMAT = "inpaint-toolkit-onnx/1"
 INPUT_NAME = "z"
@@ -115,7 +115,7 @@ def export_generator(
 
 def export_checkpoint(checkpoint: str | Path | None, path: str | Path) -> ExportReport:
     """Export the generator of a checkpoint file (``None``: the packaged model)."""
-    from inpaint_toolkit.core.checkpoint import default_model_path, load_models
+    from inpaint_toolkit.models import default_model_path, load_models
 
     generator, _, metadata = load_models(checkpoint, need_discriminator=False)
     source = checkpoint if checkpoint is not None else default_model_path()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint_toolkit.core.blending import blend, overlay, poisson_blend
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.inpainting.blending import blend, overlay, poisson_blend
 
 
 def smooth_images(batch: int = 2, size: int = 16) -> torch.Tensor:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint_toolkit.core.search import Objective, search
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.inpainting.search import Objective, search
 from inpaint_toolkit.registry import get_registry
 
 

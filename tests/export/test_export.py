@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from inpaint_toolkit.core.checkpoint import model_record
-from inpaint_toolkit.core.export import PARITY_TOLERANCE, export_generator
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.interfaces import Generator
-from inpaint_toolkit.core.onnx_inference import OnnxGenerator, read_onnx_metadata
-from inpaint_toolkit.errors import InpaintError
+from inpaint_toolkit.export.onnx_export import PARITY_TOLERANCE, export_generator
+from inpaint_toolkit.export.onnx_runtime import OnnxGenerator, read_onnx_metadata
 from inpaint_toolkit.plugins.dcgan import DCGANGenerator, DCGANOptions
 
 TRAINING_METADATA = {"step": 1234, "epoch": 2.5, "train_config": {"data": ["faces.npz"], "seed": 7}}

@@ -27,16 +27,16 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from inpaint_toolkit.core.checkpoint import load_models
-from inpaint_toolkit.core.config import RunConfig
-from inpaint_toolkit.core.data import demo_face, load_inputs
 from inpaint_toolkit.core.expressions import parse_choice
 from inpaint_toolkit.core.images import atomic_write, save_grid, save_png, to_tensor
-from inpaint_toolkit.core.inpainting import inpaint
 from inpaint_toolkit.core.notices import notice
 from inpaint_toolkit.core.plots import plot_curves
 from inpaint_toolkit.core.runtime import resolve_device
-from inpaint_toolkit.core.search import Objective
+from inpaint_toolkit.data.inputs import demo_face, load_inputs
+from inpaint_toolkit.inpainting.config import RunConfig
+from inpaint_toolkit.inpainting.inpaint import inpaint
+from inpaint_toolkit.inpainting.search import Objective
+from inpaint_toolkit.models import load_models
 from inpaint_toolkit.registry import get_registry
 
 COMPARE_SCALE = 4  # 64-pixel faces are stamps on a screen: enlarge the comparison grids

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from inpaint_toolkit.core.images import to_tensor
-from inpaint_toolkit.core.judge import FaceJudge, JudgeSummary, Verdict
+from inpaint_toolkit.evaluation.judge import FaceJudge, JudgeSummary, Verdict
 
 
 @pytest.fixture(scope="module")

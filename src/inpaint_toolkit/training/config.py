@@ -1,0 +1,45 @@
+"""``inpaint-toolkit train``'s settings (defaults, then a TOML file, then flags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from inpaint_toolkit.core.config import Config, PluginChoice, Precision
+
+
+class TrainConfig(Config):
+    data: list[str] = Field(min_length=1, description="npz files, image folders or CelebA roots")
+    out: Path = Field(Path("runs/train"), description="folder for checkpoint, samples, plots")
+    epochs: int = Field(25, ge=1)
+    batch_size: int = Field(64, ge=2)
+    lr: float = Field(2e-4, gt=0, description="Adam learning rate of G and D")
+    lr_g: float | None = Field(None, gt=0, description="G's own learning rate (default: lr)")
+    lr_d: float | None = Field(None, gt=0, description="D's own learning rate (default: lr)")
+    beta1: float = Field(0.5, ge=0, lt=1)
+    beta2: float = Field(0.999, ge=0, lt=1)
+    flip: bool = Field(True, description="random horizontal flips")
+    ema: float = Field(
+        0.999, ge=0, lt=1, description="decay of the moving average of G's weights; 0: none"
+    )
+    augment: str = Field(
+        "color,translation,cutout",
+        description="DiffAugment policy for everything D sees, comma-separated; none: off",
+    )
+    r1: float = Field(0.0, ge=0, description="R1 gradient penalty weight gamma on reals; 0: off")
+    init: str | None = Field(
+        None, description="start G and D from this model file's weights (fine-tuning)"
+    )
+    eval_data: list[str] = Field(
+        default_factory=list, description="held-out faces to score the prior on every epoch"
+    )
+    seed: int = 0
+    generator: PluginChoice = PluginChoice(name="dcgan")
+    discriminator: PluginChoice = PluginChoice(name="dcgan")
+    image_size: int = Field(64, description="resize the data to this, and build models for it")
+    precision: Precision = Field("auto", description="auto: bf16 autocast where it is fast")
+    device: str = "auto"
+    checkpoint_every: int = Field(200, ge=1, description="steps between checkpoints")
+    time_limit_minutes: float | None = Field(None, gt=0, description="stop cleanly after this")
+    resume: bool = False
