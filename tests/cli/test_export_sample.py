@@ -14,7 +14,12 @@ import torch
 from PIL import Image
 
 from inpaint_toolkit.cli import main
-from inpaint_toolkit.core.checkpoint import model_record, prefixed, save_checkpoint
+from inpaint_toolkit.core.checkpoint import (
+    model_record,
+    prefixed,
+    read_checkpoint,
+    save_checkpoint,
+)
 from inpaint_toolkit.plugins.dcgan import (
     DCGANDiscriminator,
     DCGANDiscriminatorOptions,
@@ -95,3 +100,27 @@ def test_sample_errors_are_one_line(argv, message, tmp_path, capsys):
     assert main(["sample", *argv, "--out", str(tmp_path / "x.png")]) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_sample_score_compares_two_models_in_one_run(checkpoint, tmp_path, capsys):
+    faces = tmp_path / "faces.npz"
+    rng = np.random.default_rng(0)
+    blocks = rng.integers(0, 256, size=(24, 4, 4, 3), dtype=np.uint8)
+    np.savez(faces, images=blocks.repeat(8, axis=1).repeat(8, axis=2))
+    other = tmp_path / "other.safetensors"
+    tensors, metadata = read_checkpoint(checkpoint)
+    save_checkpoint(other, {k: v * 0.5 for k, v in tensors.items()}, metadata)
+    out = tmp_path / "scores.json"
+    argv = ["sample", "--score", "--data", str(faces), "--checkpoint", str(checkpoint), str(other)]
+    assert main([*argv, "--device", "cpu", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("SWD x1e3") == 2 and "24 samples vs 24 real faces" in printed
+    scores = json.loads(out.read_text())
+    assert [s["checkpoint"] for s in scores] == [str(checkpoint), str(other)]
+    assert scores[0]["swd"] != scores[1]["swd"] and all(s["swd"] > 0 for s in scores)
+
+
+def test_sample_score_without_data_is_a_one_line_error(capsys):
+    assert main(["sample", "--score"]) == 2
+    error = capsys.readouterr().err
+    assert "--score needs --data" in error and error.count("\n") == 1

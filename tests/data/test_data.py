@@ -106,3 +106,51 @@ def test_unusable_sources_are_errors(tmp_path):
 def test_no_source_at_all_is_an_error():
     with pytest.raises(InpaintError, match="no data given"):
         load_faces([], 32)
+
+
+def write_zip(path, images, names, extra: dict[str, bytes] | None = None):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for image, name in zip(images, names, strict=True):
+            buffer = io.BytesIO()
+            Image.fromarray(image).save(buffer, format="PNG")
+            archive.writestr(name, buffer.getvalue())
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_zip_archives_are_read_member_by_member_in_name_order(tmp_path):
+    from inpaint_toolkit.data.faces import open_faces
+
+    images = smooth_images(6, 32)
+    names = [f"{i}.png" for i in (3, 0, 5, 1, 4, 2)]
+    archive = write_zip(tmp_path / "faces.zip", images, names, {"README.txt": b"not an image"})
+    npz = tmp_path / "more.npz"
+    np.savez(npz, images=smooth_images(2, 32, seed=1))
+    faces = open_faces([archive, npz], 32)
+    assert len(faces) == 8 and faces.names[:6] == sorted(names)
+    by_name = dict(zip(names, images, strict=True))
+    assert np.array_equal(faces.take([0, 5]), np.stack([by_name["0.png"], by_name["5.png"]]))
+    assert np.array_equal(
+        faces.take([7, 2]), np.stack([smooth_images(2, 32, 1)[1], by_name["2.png"]])
+    )
+    assert np.array_equal(load_faces([archive], 32).images[1], by_name["1.png"])
+
+
+def test_a_corrupt_archive_or_member_is_a_one_line_error(tmp_path):
+    from inpaint_toolkit.data.faces import open_faces
+
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    with pytest.raises(InpaintError, match="not a readable zip archive"):
+        open_faces([broken], 32)
+    bad_member = write_zip(
+        tmp_path / "bad.zip", smooth_images(1, 32), ["0.png"], {"1.jpg": b"\xff\xd8 junk"}
+    )
+    faces = open_faces([bad_member], 32)
+    with pytest.raises(InpaintError, match=r"member 1.jpg is not a readable image") as caught:
+        faces.take([1])
+    assert "\n" not in str(caught.value)

@@ -21,7 +21,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--backend", choices=["torch", "onnx"], default="torch")
     parser.add_argument(
-        "--checkpoint", metavar="PATH", help="safetensors checkpoint (default: the packaged model)"
+        "--checkpoint",
+        metavar="PATH",
+        nargs="+",
+        help="safetensors checkpoint (default: the packaged model); with --score, several",
     )
     parser.add_argument(
         "--onnx",
@@ -33,7 +36,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--columns", type=int, default=8, help="faces per grid row (8)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--out", required=True, metavar="PATH", help="PNG grid to write")
+    parser.add_argument("--out", metavar="PATH", help="PNG grid to write (with --score: JSON)")
+    parser.add_argument(
+        "--score",
+        action="store_true",
+        help="score each --checkpoint as a face prior against --data: SWD and Haar judge",
+    )
+    parser.add_argument(
+        "--data", nargs="+", metavar="FACES", help="held-out real faces for --score"
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -45,6 +56,15 @@ def handle(args: argparse.Namespace) -> int:
     from inpaint_toolkit.core.errors import InpaintError
     from inpaint_toolkit.core.images import save_grid
 
+    if args.score:
+        return _score(args)
+    if args.data:
+        raise InpaintError("--data is for --score; add --score or drop --data")
+    if args.out is None:
+        raise InpaintError("--out is needed: the PNG grid to write")
+    if args.checkpoint and len(args.checkpoint) > 1:
+        raise InpaintError("one --checkpoint for a grid (several only with --score)")
+    args.checkpoint = args.checkpoint[0] if args.checkpoint else None
     if args.n < 1:
         raise InpaintError(f"--n must be at least 1, not {args.n}")
     if args.onnx and args.backend != "onnx":
@@ -93,3 +113,36 @@ def _sample_onnx(
     generator = OnnxGenerator(path, device=args.device)
     images = generator(generator.sample_z(args.n, generator=seed))
     return images, f"onnx ({generator.provider})"
+
+
+def _score(args: argparse.Namespace) -> int:
+    """SWD to held-out faces and the Haar judge on as many samples, per checkpoint."""
+    import json
+
+    from inpaint_toolkit.core.errors import InpaintError
+    from inpaint_toolkit.core.images import atomic_write, to_tensor
+    from inpaint_toolkit.core.runtime import resolve_device
+    from inpaint_toolkit.data.faces import load_faces
+    from inpaint_toolkit.evaluation.prior_score import score_generator
+    from inpaint_toolkit.models import load_models
+
+    if not args.data:
+        raise InpaintError("--score needs --data: held-out real faces to compare samples with")
+    device = resolve_device(args.device)
+    results = []
+    for checkpoint in args.checkpoint or [None]:
+        generator, _, _ = load_models(checkpoint, need_discriminator=False, device=device)
+        real = to_tensor(load_faces(args.data, generator.image_size, split="test").images)
+        score = score_generator(generator, real, seed=args.seed)
+        name = checkpoint or "packaged default"
+        results.append({"checkpoint": name, **score.as_record()})
+        levels = ", ".join(f"{side}px {value:.2f}" for side, value in score.swd_levels.items())
+        print(
+            f"{name}: SWD x1e3 {score.swd:.2f} ({levels}); judge: faces {score.judge_faces:.1%}, "
+            f"eyes {score.judge_eyes:.1%}; {score.samples} samples vs {len(real)} real faces"
+        )
+    if args.out:
+        text = json.dumps(results, indent=2)
+        atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
+        print(f"wrote {args.out}")
+    return 0

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from inpaint_toolkit.core.specs import Options
 from inpaint_toolkit.inpainting.blending import blend
-from inpaint_toolkit.inpainting.search import Objective, SearchResult, search
+from inpaint_toolkit.inpainting.search import Objective, SearchResult, StepCallback, search
 
 
 class SearchOptions(Options):
@@ -60,8 +60,10 @@ def inpaint(
     *,
     seed: int = 0,
     progress: bool = True,
+    on_step: StepCallback | None = None,
 ) -> Inpainted:
-    """Repair ``images`` (damaged, in [-1, 1]) where ``known`` is 0."""
+    """Repair ``images`` (damaged, in [-1, 1]) where ``known`` is 0; ``on_step`` as in
+    :func:`~inpaint_toolkit.inpainting.search.search`."""
     objective = Objective.parse(options.loss, prior_weight=options.prior_weight)
     optimizer = build_optimizer(options.optimizer)
     known = known.float()
@@ -85,6 +87,7 @@ def inpaint(
         precision=options.precision,
         patience=options.patience,
         progress=progress,
+        on_step=on_step,
     )
     generated = result.generated.cpu()
     for k in range(options.samples):

@@ -13,6 +13,7 @@ image keeps its lowest-loss restart, or its ``samples`` best distinct ones.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -75,6 +76,13 @@ class Objective:
         return total
 
 
+StepCallback = Callable[[int, int], "bool | None"]  # (steps done, total) -> False: stop
+
+
+class SearchCancelled(InpaintError):
+    """The caller's ``on_step`` asked the search to stop; nothing is returned."""
+
+
 @dataclass
 class SearchResult:
     z: Tensor  # (B, K, z_dim): the K kept codes per image, best first
@@ -101,10 +109,13 @@ def search(
     precision: str = "auto",
     patience: int | None = None,
     progress: bool = True,
+    on_step: StepCallback | None = None,
 ) -> SearchResult:
     """Find, for each damaged image ``target`` with mask ``known``, the code z_hat.
 
-    Image ``b``'s restarts start from codes drawn with seed ``seed + b``.
+    Image ``b``'s restarts start from codes drawn with seed ``seed + b``. ``on_step(done,
+    total)`` is called after every step (a web page's progress bar); if it returns False
+    the search stops and raises ``SearchCancelled``.
     """
     if samples > restarts:
         raise InpaintError(f"--samples {samples} needs at least as many restarts (got {restarts})")
@@ -154,6 +165,9 @@ def search(
         with torch.no_grad():
             z.clamp_(low, high)  # stay inside the prior's support
         history.append(loss.detach().view(batch, restarts).min(1).values)
+        if on_step is not None and on_step(step + 1, iterations) is False:
+            bar.close()
+            raise SearchCancelled(f"cancelled after {step + 1} of {iterations} iterations")
         if step % 25 == 0 or step == iterations - 1:
             mean_loss = history[-1].mean().item()
             bar.set_postfix(loss=f"{mean_loss:.2f}")
