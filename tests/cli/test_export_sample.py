@@ -114,7 +114,7 @@ def test_sample_score_compares_two_models_in_one_run(checkpoint, tmp_path, capsy
     argv = ["sample", "--score", "--data", str(faces), "--checkpoint", str(checkpoint), str(other)]
     assert main([*argv, "--device", "cpu", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("SWD x1e3") == 2 and "24 samples vs 24 real faces" in printed
+    assert printed.count("SWD x1e3") == 2 and "SWD on 24 samples vs 24 real faces" in printed
     scores = json.loads(out.read_text())
     assert [s["checkpoint"] for s in scores] == [str(checkpoint), str(other)]
     assert scores[0]["swd"] != scores[1]["swd"] and all(s["swd"] > 0 for s in scores)

@@ -40,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--score",
         action="store_true",
-        help="score each --checkpoint as a face prior against --data: SWD and Haar judge",
+        help="score each --checkpoint as a face prior against --data: SWD and Haar judge "
+        "(the judge on max(--n, faces in --data) samples)",
     )
     parser.add_argument(
         "--data", nargs="+", metavar="FACES", help="held-out real faces for --score"
@@ -133,13 +134,14 @@ def _score(args: argparse.Namespace) -> int:
     for checkpoint in args.checkpoint or [None]:
         generator, _, _ = load_models(checkpoint, need_discriminator=False, device=device)
         real = to_tensor(load_faces(args.data, generator.image_size, split="test").images)
-        score = score_generator(generator, real, seed=args.seed)
+        score = score_generator(generator, real, seed=args.seed, judge_samples=args.n)
         name = checkpoint or "packaged default"
         results.append({"checkpoint": name, **score.as_record()})
         levels = ", ".join(f"{side}px {value:.2f}" for side, value in score.swd_levels.items())
         print(
             f"{name}: SWD x1e3 {score.swd:.2f} ({levels}); judge: faces {score.judge_faces:.1%}, "
-            f"eyes {score.judge_eyes:.1%}; {score.samples} samples vs {len(real)} real faces"
+            f"eyes {score.judge_eyes:.1%} of {score.judge_samples} samples; SWD on "
+            f"{score.samples} samples vs {len(real)} real faces"
         )
     if args.out:
         text = json.dumps(results, indent=2)

@@ -5,8 +5,9 @@
 * the Haar-cascade judge on its samples: the fraction in which a face is found, and of
   the eyes (higher is better; real test faces score 90-99 % faces).
 
-Both are computed on as many samples as there are real faces, from a fixed seed, so two
-generators scored with the same faces and seed are compared on the same footing.
+The SWD is computed on as many samples as there are real faces, the judge on those or on
+more (``judge_samples``), all from a fixed seed, so two generators scored with the same
+faces and seed are compared on the same footing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class PriorScore:
     swd_levels: dict[int, float]
     judge_faces: float
     judge_eyes: float
-    samples: int
+    samples: int  # compared with as many real faces by the SWD
+    judge_samples: int
 
     def as_record(self) -> dict:
         record = asdict(self)
@@ -47,12 +49,20 @@ def generate(g: nn.Module, count: int, *, seed: int = 0) -> Tensor:
     return torch.cat([g(chunk).float().cpu() for chunk in z.split(BATCH)])
 
 
-def score_generator(g: nn.Module, real: Tensor, *, seed: int = 0) -> PriorScore:
-    """Score ``g`` (in its current mode) against ``real`` faces ``(N, 3, H, W)`` in [-1, 1]."""
-    fake = generate(g, len(real), seed=seed)
-    distance = sliced_wasserstein(fake, real.float().cpu(), seed=seed)
+def score_generator(
+    g: nn.Module, real: Tensor, *, seed: int = 0, judge_samples: int = 0
+) -> PriorScore:
+    """Score ``g`` (in its current mode) against ``real`` faces ``(N, 3, H, W)`` in [-1, 1];
+    the judge sees ``max(N, judge_samples)`` samples."""
+    fake = generate(g, max(len(real), judge_samples), seed=seed)
+    distance = sliced_wasserstein(fake[: len(real)], real.float().cpu(), seed=seed)
     judge = FaceJudge()
     summary = judge.summarise(judge.judge(fake))
     return PriorScore(
-        distance.mean, distance.levels, summary.faces_found, summary.eyes_found, len(fake)
+        distance.mean,
+        distance.levels,
+        summary.faces_found,
+        summary.eyes_found,
+        len(real),
+        len(fake),
     )
