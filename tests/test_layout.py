@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "plugins": {"core", "plugins", "inpainting", "models"},
     "data": {"core", "data"},
     "models": {"core", "registry", "models"},
-    "inpainting": {"core", "registry", "data", "models", "inpainting"},
+    "inpainting": {"core", "registry", "data", "models", "photo", "inpainting"},
     "evaluation": {"core", "registry", "data", "models", "evaluation"},
     "training": {"core", "registry", "data", "models", "evaluation", "training"},
     "export": {"core", "registry", "models", "export"},

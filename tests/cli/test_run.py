@@ -60,6 +60,7 @@ def test_folder_of_images_of_another_size(tiny_checkpoint, tmp_path, capsys) -> 
     code, _, err = run_cli(
         [
             str(folder),
+            "--no-align",  # noise, not photographs with faces: crop and resize them
             "--checkpoint",
             str(tiny_checkpoint),
             "--out",
@@ -77,7 +78,15 @@ def test_folder_of_images_of_another_size(tiny_checkpoint, tmp_path, capsys) -> 
 def test_single_image_resized_with_a_notice(tiny_checkpoint, tmp_path, capsys) -> None:
     image = face_png(tmp_path / "face.png")
     code, _, err = run_cli(
-        [str(image), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "o"), *FAST],
+        [
+            str(image),
+            "--no-align",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--out",
+            str(tmp_path / "o"),
+            *FAST,
+        ],
         capsys,
     )
     assert code == 0
@@ -155,8 +164,17 @@ def test_bad_inputs_are_one_line_errors(tiny_checkpoint, tmp_path, capsys, kind)
         face_png(path, mode="RGBA")
     elif kind == "grey":
         face_png(path, mode="L")
+    crop_path = "--no-align"  # the face-crop reader; photographs: tests/cli/test_run_photos.py
     code, _, err = run_cli(
-        [str(path), "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path / "o"), *FAST],
+        [
+            str(path),
+            crop_path,
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--out",
+            str(tmp_path / "o"),
+            *FAST,
+        ],
         capsys,
     )
     assert code == 2 and err.startswith("error:") and err.count("\n") == 1

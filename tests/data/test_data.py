@@ -151,6 +151,6 @@ def test_a_corrupt_archive_or_member_is_a_one_line_error(tmp_path):
         tmp_path / "bad.zip", smooth_images(1, 32), ["0.png"], {"1.jpg": b"\xff\xd8 junk"}
     )
     faces = open_faces([bad_member], 32)
-    with pytest.raises(InpaintError, match=r"member 1.jpg is not a readable image") as caught:
+    with pytest.raises(InpaintError, match=r"member 1.jpg: not a readable image") as caught:
         faces.take([1])
     assert "\n" not in str(caught.value)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from inpaint_toolkit import __version__
 from inpaint_toolkit.core.errors import InpaintError
 
-SUBCOMMANDS = ("run", "train", "plugins", "export", "sample", "eval")
+SUBCOMMANDS = ("run", "train", "plugins", "export", "sample", "eval", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

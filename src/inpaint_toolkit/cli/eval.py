@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,6 +56,8 @@ def handle(args: argparse.Namespace) -> int:
     )  # fmt: skip
     settings = load_config(EvalSettings, args.config, {key: getattr(args, key) for key in keys})
     result = evaluate(settings, progress=not args.quiet)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, one report, by the first process
+        return 0
     if not args.quiet:
         print(markdown(result.rows, result.settings).split("\n## Settings")[0].rstrip())
     print(f"results in {settings.out}: " + ", ".join(path.name for path in result.files))

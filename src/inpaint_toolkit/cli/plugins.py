@@ -1,4 +1,5 @@
-"""``inpaint-toolkit plugins``: every registered plugin by kind, with source and options."""
+"""``inpaint-toolkit plugins``: every registered plugin by kind, with source and options,
+then the third-party plugins skipped as broken and the names claimed twice."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def describe() -> dict[str, list[dict]]:
-    """Every plugin kind (empty ones too) -> its entries, with options and their defaults."""
+    """Every plugin kind (empty ones too) -> its entries, with options and their defaults;
+    ``broken``: the plugins skipped, with the reason; ``conflicts``: names claimed twice."""
     from inpaint_toolkit.core.specs import KINDS
     from inpaint_toolkit.registry import get_registry
 
+    registry = get_registry()
     listing: dict[str, list[dict]] = {kind: [] for kind in KINDS}
-    for entry in get_registry():
+    for entry in registry:
         schema = entry.spec.options.model_json_schema()
         listing[entry.kind].append(
             {
@@ -35,6 +38,13 @@ def describe() -> dict[str, list[dict]]:
                 },
             }
         )
+    listing["broken"] = [
+        {"name": p.name, "source": p.source, "reason": p.reason} for p in registry.broken
+    ]
+    listing["conflicts"] = [
+        {"kind": kind, "name": name, "plugins": [f"{c.plugin} ({c.source})" for c in claims]}
+        for (kind, name), claims in registry.conflicts.items()
+    ]
     return listing
 
 
@@ -43,6 +53,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(listing, indent=2))
         return 0
+    broken, conflicts = listing.pop("broken"), listing.pop("conflicts")
     for kind, entries in listing.items():
         print(f"{'losses' if kind == 'loss' else kind + 's'}:")
         if not entries:
@@ -53,4 +64,12 @@ def handle(args: argparse.Namespace) -> int:
             print(f"  {'':<14} from {entry['source']} (plugin {entry['plugin']})")
             if options:
                 print(f"  {'':<14} options: {options}")
+    if broken:
+        print("broken, skipped (block them with --block NAME):")
+        for plugin in broken:
+            print(f"  {plugin['name']:<14} from {plugin['source']}: {plugin['reason']}")
+    if conflicts:
+        print("claimed by more than one plugin, unusable until all but one are blocked:")
+        for conflict in conflicts:
+            print(f"  {conflict['kind']} {conflict['name']}: {', '.join(conflict['plugins'])}")
     return 0

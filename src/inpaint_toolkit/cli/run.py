@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -12,7 +13,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Semantic inpainting: find z whose G(z) matches the known pixels and "
         "looks real to D, then blend it into the hole. With no input, repairs a demo face.",
     )
-    parser.add_argument("input", nargs="*", help="images, folders or .npz files")
+    parser.add_argument(
+        "input",
+        nargs="*",
+        help="photographs, face crops, folders or .npz files; photographs are repaired at "
+        "their own size (faces found and aligned)",
+    )
     parser.add_argument("--config", help="TOML file with any of these settings")
     parser.add_argument("--out", help="results folder (default: inpaint-results/<date-time>)")
     parser.add_argument("--generator", help="generator plugin (dcgan)")
@@ -20,7 +26,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--loss", help="loss expression (weighted_l1+prior)")
     parser.add_argument("--lambda", dest="prior_weight", type=float, help="prior weight (0.003)")
     parser.add_argument("--mask", help="mask or damage plugin, e.g. center, half[side=top], text")
-    parser.add_argument("--mask-file", help="a mask image, white = missing (any size)")
+    parser.add_argument(
+        "--mask-file", help="a mask image, white = missing (for a photograph: at its size)"
+    )
+    parser.add_argument(
+        "--no-align",
+        dest="align",
+        action="store_false",
+        default=None,
+        help="treat every input as a face crop: centre-crop and resize (no face finding)",
+    )
+    parser.add_argument("--face", type=int, help="repair only face N of a photo (0: largest)")
     parser.add_argument("--optimizer", help="z optimiser plugin, e.g. adam or nesterov[lr=0.5]")
     parser.add_argument("--lr", type=float, help="the z optimiser's learning rate")
     parser.add_argument("--iterations", type=int, help="z-search steps (1500)")
@@ -60,6 +76,8 @@ def handle(args: argparse.Namespace) -> int:
         "device",
         "seed",
         "batch_size",
+        "align",
+        "face",
     )
     overrides = {key: getattr(args, key) for key in keys}
     overrides["input"] = args.input or None
@@ -73,5 +91,6 @@ def handle(args: argparse.Namespace) -> int:
         overrides["optimizer"] = f"{choice.name}[{options}]"
     config = load_config(RunConfig, args.config, overrides)
     out = run(config, progress=not args.quiet)
-    print(f"results written to {out}/")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one report, not one per process
+        print(f"results written to {out}/")
     return 0

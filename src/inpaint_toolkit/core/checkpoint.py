@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import Tensor, nn
 
@@ -47,11 +46,18 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any]
         with safe_open(str(path), framework="pt") as handle:
             raw = handle.metadata() or {}
         tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise InpaintError(f"{path}: not a safetensors checkpoint ({exc})") from None
+    except Exception as exc:  # SafetensorError and whatever else a forged header gives
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise InpaintError(f"{path}: not a safetensors checkpoint ({reason})") from None
     if raw.get("format") != json.dumps(FORMAT):
         raise InpaintError(f"{path}: not an inpaint-toolkit checkpoint (no '{FORMAT}' metadata)")
-    return tensors, {key: json.loads(value) for key, value in raw.items()}
+    metadata = {}
+    for key, value in raw.items():
+        try:
+            metadata[key] = json.loads(value)
+        except (ValueError, RecursionError):
+            raise InpaintError(f"{path}: its metadata {key!r} is not JSON") from None
+    return tensors, metadata
 
 
 def prefixed(prefix: str, state: Mapping[str, Tensor]) -> dict[str, Tensor]:
@@ -71,6 +77,18 @@ def model_record(name: str, module: nn.Module) -> dict[str, Any]:
 
 def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], what: str) -> None:
     """``load_state_dict`` whose failure is one line naming the first mismatches."""
+    check_state(module, state, what)
+    expected = module.state_dict()
+    with torch.no_grad():
+        module.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+
+
+def check_state(module: nn.Module, state: Mapping[str, Tensor], what: str) -> None:
+    """A one-line error unless ``state`` fits ``module``: the same keys and shapes, numbers
+    of the same kind (a float for a float, half precision too), and no NaN or infinity.
+
+    ``module`` may live on the meta device: then nothing is allocated to check it.
+    """
     expected = module.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
@@ -78,6 +96,18 @@ def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], what: str)
         f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
         for k, v in expected.items()
         if k in state and state[k].shape != v.shape
+    ]
+    wrong_dtype = [
+        f"{k} {state[k].dtype} vs {v.dtype}".replace("torch.", "")
+        for k, v in expected.items()
+        if k in state and _number_kind(state[k]) != _number_kind(v)
+    ]
+    not_finite = [  # as loaded: 1e300 in a float64 file is infinite in a float32 model
+        k
+        for k, v in state.items()
+        if k in expected
+        and _number_kind(v) == _number_kind(expected[k]) == "float"
+        and not torch.isfinite(v.to(expected[k].dtype)).all()
     ]
     problems = []
     if missing:
@@ -88,7 +118,21 @@ def load_state_strict(module: nn.Module, state: Mapping[str, Tensor], what: str)
         )
     if wrong_shape:
         problems.append(f"shape of {', '.join(wrong_shape[:3])} (checkpoint vs model)")
+    if wrong_dtype:
+        problems.append(f"type of {', '.join(wrong_dtype[:3])} (checkpoint vs model)")
     if problems:
         raise InpaintError(f"{what} does not fit the model: {'; '.join(problems)}")
-    with torch.no_grad():
-        module.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    if not_finite:
+        more = f" and {len(not_finite) - 3} more" if len(not_finite) > 3 else ""
+        raise InpaintError(
+            f"{what} holds NaN or infinite weights: {', '.join(not_finite[:3])}{more}"
+        )
+
+
+def _number_kind(tensor: Tensor) -> str:
+    """float (any precision: half-precision files are fine), complex, bool or integer."""
+    if tensor.is_floating_point():
+        return "float"
+    if tensor.is_complex():
+        return "complex"
+    return "bool" if tensor.dtype == torch.bool else "integer"

@@ -13,12 +13,14 @@ A loss expression, the objective of the z-search, is a sum of weighted terms::
     weighted_l1[window=9]+prior
 
 Option values are read as JSON where they parse (numbers, true/false, lists) and as plain
-strings otherwise.
+strings otherwise. Weights and numbers must be finite: ``NaN``, ``Infinity`` and ``1e999``
+are errors, not values.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +55,7 @@ def parse_choice(text: str) -> Choice:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise InpaintError(f"cannot read option {item!r} of {name!r}: expected key=value")
-        options[key.strip()] = _value(value.strip())
+        options[key.strip()] = _value(value.strip(), f"option {key.strip()!r} of {name!r}")
     return Choice(name, options)
 
 
@@ -69,7 +71,14 @@ def parse_loss_expression(text: str) -> list[LossTerm]:
         weight: float | None = None
         match = _WEIGHT.match(part)
         if match:
-            weight = float(match.group(1))
+            try:
+                weight = float(match.group(1))
+            except ValueError:
+                raise InpaintError(
+                    f"cannot read the weight {match.group(1)!r} in {text!r}"
+                ) from None
+            if not math.isfinite(weight):
+                raise InpaintError(f"the weight {match.group(1)!r} in {text!r} is not finite")
             part = match.group(2)
         choice = parse_choice(part)
         if any(term.name == choice.name for term in terms):
@@ -102,8 +111,33 @@ def _split_top_level(text: str, separator: str) -> list[str]:
     return [p for p in stripped if p]
 
 
-def _value(text: str) -> Any:
+def _value(text: str, what: str) -> Any:
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_not_a_number)
+        finite = _finite(value)
     except json.JSONDecodeError:
         return text
+    except RecursionError:
+        raise InpaintError(f"cannot read {what}: nested too deeply") from None
+    except ValueError as exc:
+        raise InpaintError(f"cannot read {what}: {exc}") from None
+    if not finite:
+        raise InpaintError(f"cannot read {what}: {text[:60]!r} holds a number that is not finite")
+    return value
+
+
+def _not_a_number(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a finite number")
+
+
+def _finite(value: Any) -> bool:
+    pending = [value]  # not recursive: JSON nests as deep as the parser allows
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, list):
+            pending += item
+        elif isinstance(item, dict):
+            pending += item.values()
+    return True

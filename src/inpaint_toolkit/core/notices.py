@@ -8,3 +8,8 @@ import sys
 
 def notice(message: str) -> None:
     print(f"note: {message}", file=sys.stderr)
+
+
+def warning(message: str) -> None:
+    """Something is wrong but the toolkit carries on without it (a broken plugin, say)."""
+    print(f"warning: {message}", file=sys.stderr)

@@ -22,9 +22,10 @@ KINDS: tuple[Kind, ...] = ("generator", "discriminator", "loss", "mask", "optimi
 
 
 class Options(BaseModel):
-    """Base of every plugin's options model: unknown keys are an error, values are checked."""
+    """Base of every plugin's options model: unknown keys are an error, values are checked
+    (NaN and infinity are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class NoOptions(Options):

@@ -24,12 +24,18 @@ from PIL import Image
 from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.images import (
     IMAGE_SUFFIXES,
+    MAX_IMAGE_PIXELS,
     center_crop_resize,
+    decode_image,
     list_image_files,
     read_image,
+    rgb_image,
 )
 
 CELEBA_CROP_BOX = (35, 55, 143, 163)  # the central 108x108 of a 178x218 aligned CelebA face
+# No image file holds more than 8 bytes per pixel (16-bit RGBA): a larger archive member is
+# refused before it is inflated (a zip bomb).
+MAX_MEMBER_BYTES = 8 * MAX_IMAGE_PIXELS
 
 
 @dataclass
@@ -47,8 +53,8 @@ class ZipFaces:
         self.image_size = image_size
         try:
             self._archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise InpaintError(f"{path}: not a readable zip archive ({exc})") from None
+        except Exception as exc:  # BadZipFile, OSError, NotImplementedError (a damaged header)
+            raise InpaintError(f"{path}: not a readable zip archive ({_brief(exc)})") from None
         self.names = sorted(
             name
             for name in self._archive.namelist()
@@ -62,16 +68,17 @@ class ZipFaces:
         return np.stack([self._decode(self.names[i]) for i in indices])
 
     def _decode(self, name: str) -> np.ndarray:
+        what = f"{self.path}: member {name}"
         try:
-            with Image.open(io.BytesIO(self._archive.read(name))) as opened:
-                opened.load()
-                image = opened
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise InpaintError(
-                f"{self.path}: member {name} is not a readable image ({exc.__class__.__name__})"
-            ) from None
-        if image.mode != "RGB":
-            raise InpaintError(f"{self.path}: member {name} is {image.mode}, not RGB")
+            size = self._archive.getinfo(name).file_size
+            if size > MAX_MEMBER_BYTES:
+                raise InpaintError(f"{what}: {size} bytes inflated, too large for an image")
+            data = self._archive.read(name)
+        except InpaintError:
+            raise
+        except Exception as exc:  # corrupt, encrypted, an unknown compression: unreadable
+            raise InpaintError(f"{what}: cannot be read ({type(exc).__name__})") from None
+        image = rgb_image(decode_image(io.BytesIO(data), what), what)
         return np.asarray(center_crop_resize(image, self.image_size))
 
 
@@ -160,24 +167,56 @@ def _empty(image_size: int) -> np.ndarray:
 
 
 def _load_npz(path: Path, image_size: int) -> FaceData:
+    """The ``images`` (and optional ``names``) arrays of an .npz; never unpickles."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise InpaintError(f"{path}: cannot be read ({_brief(exc)})") from None
+    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):  # np.load would try .npy or pickle
+        raise InpaintError(f"{path}: not a readable .npz file (not a zip archive of arrays)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             if "images" not in archive:
                 raise InpaintError(f"{path}: has no 'images' array (keys: {list(archive)})")
             images = archive["images"]
-            names = [str(n) for n in archive["names"]] if "names" in archive else []
-    except (OSError, ValueError) as exc:
-        raise InpaintError(f"{path}: not a readable .npz file ({exc})") from None
+            names = archive["names"] if "names" in archive else None
+        for key, value in (("images", images), ("names", names)):
+            if value is not None and not isinstance(value, np.ndarray):  # np.load gives bytes
+                raise InpaintError(f"{path}: its {key!r} member is not a .npy array")
+    except InpaintError:
+        raise
+    except Exception as exc:  # corrupt archive or member, object arrays, bad headers
+        raise InpaintError(f"{path}: not a readable .npz file ({_brief(exc)})") from None
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
         raise InpaintError(
             f"{path}: 'images' must be uint8 (N, H, W, 3), not {images.dtype} {images.shape}"
         )
+    if 0 in images.shape[1:3]:
+        raise InpaintError(f"{path}: 'images' are empty, {images.shape[1]}x{images.shape[2]}")
+    if names is not None and names.shape != (len(images),):
+        raise InpaintError(
+            f"{path}: 'names' must hold one name per image, {len(images)}, not the shape "
+            f"{names.shape}"
+        )
+    if len(images) == 0:
+        return FaceData(_empty(image_size), [])
     if images.shape[1:3] != (image_size, image_size):
         images = np.stack(
             [np.asarray(center_crop_resize(Image.fromarray(i), image_size)) for i in images]
         )
-    names = names or [f"{path.stem}[{i}]" for i in range(len(images))]
-    return FaceData(images, names)
+    if names is None:
+        return FaceData(images, [f"{path.stem}[{i}]" for i in range(len(images))])
+    return FaceData(images, [_name(n) for n in names])
+
+
+def _name(name: object) -> str:
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+
+
+def _brief(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _load_celeba(root: Path, image_size: int, split: str) -> FaceData:
@@ -188,7 +227,7 @@ def _load_celeba(root: Path, image_size: int, split: str) -> FaceData:
         wanted = {"train": "0", "valid": "1", "test": "2"}[split]
         keep = {
             line.split()[0]
-            for line in partition.read_text().splitlines()
+            for line in partition.read_bytes().decode("utf-8", "replace").splitlines()
             if len(line.split()) == 2 and line.split()[1] == wanted
         }
         files = [f for f in files if f.name in keep]

@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,8 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
-from inpaint_toolkit.core.config import Config
+from inpaint_toolkit.core import distributed
+from inpaint_toolkit.core.config import Config, Seed
 from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.expressions import Choice, parse_choice_list
 from inpaint_toolkit.core.images import atomic_write, save_grid
@@ -50,7 +52,7 @@ class EvalSettings(Config):
     masks: str = Field(DEFAULT_MASKS, description="mask plugins, e.g. center,half[side=top]")
     methods: str | None = Field(None, description="inpainters; default: every registered one")
     limit: int | None = Field(None, ge=1, description="evaluate the first N images only")
-    seed: int = Field(0, description="seeds the masks and each method's own randomness")
+    seed: Seed = Field(0, description="seeds the masks and each method's own randomness")
     out: Path = Field(Path("runs/eval"), description="folder for the results")
     batch_size: int = Field(64, ge=1, description="images per inpainting call")
     image_size: int = Field(64, ge=16, description="resize the data to this")
@@ -104,6 +106,7 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
     from inpaint_toolkit.registry import get_registry
 
     registry = get_registry()
+    rank, _ = distributed.init()  # under torchrun, each process repairs its share
     # Build every plugin before loading any data, so a typo fails at once.
     masks = [
         (label, registry.build("mask", choice.name, choice.options))
@@ -120,7 +123,9 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
     rows: list[Row] = []
     files: list[Path] = []
     picture_names: set[str] = set()
-    bar = tqdm(total=len(masks) * len(methods) * count, unit="img", disable=not progress)
+    bar = tqdm(
+        total=len(masks) * len(methods) * count, unit="img", disable=not progress or rank != 0
+    )
     with bar:
         for mask_label, mask in masks:
             damaged = mask(truth, torch.Generator().manual_seed(settings.seed))
@@ -142,15 +147,13 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
             for method in methods:
                 bar.set_description(f"{mask_label}: {method.label}")
                 outputs, seconds = [], 0.0
-                for start in range(0, count, settings.batch_size):
-                    stop = min(start + settings.batch_size, count)
-                    began = time.perf_counter()
-                    output = method.inpainter.inpaint(
-                        holed[start:stop], known[start:stop], seed=settings.seed + start
-                    )
-                    seconds += time.perf_counter() - began
-                    outputs.append(output.detach().float().cpu())
-                    bar.update(stop - start)
+                work = partial(_repair, method.inpainter, holed, known, settings)
+                for output, took in distributed.sharded(range(0, count, settings.batch_size), work):
+                    outputs.append(output)  # on rank 0: every batch, in order
+                    seconds += took
+                    bar.update(len(output))
+                if rank != 0:
+                    continue
                 repaired = torch.cat(outputs)
                 if repaired.shape != truth.shape:
                     raise InpaintError(
@@ -170,8 +173,9 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
                     )
                 )
                 picture.append(repaired[shown])
-            path = settings.out / f"compare_{_file_name(mask_label, picture_names)}.png"
-            files.append(save_grid(picture, path))
+            if rank == 0:
+                path = settings.out / f"compare_{_file_name(mask_label, picture_names)}.png"
+                files.append(save_grid(picture, path))
 
     record = settings.model_dump(mode="json")
     record["images"] = count
@@ -179,8 +183,21 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
     record["methods_built"] = [
         {"label": m.label, "name": m.name, "options": m.options} for m in methods
     ]
-    files = [*write_results(rows, record, settings.out), *files]
+    if rank == 0:
+        files = [*write_results(rows, record, settings.out), *files]
+    distributed.finish()
     return EvalResult(rows, files, record)
+
+
+def _repair(
+    inpainter: Any, holed: Tensor, known: Tensor, settings: EvalSettings, start: int
+) -> tuple[Tensor, float]:
+    """One batch, from ``start``: the repairs (float, on the CPU) and the seconds taken.
+    Its seed comes from ``start``, so any process gives the same repairs."""
+    stop = min(start + settings.batch_size, len(holed))
+    began = time.perf_counter()
+    output = inpainter.inpaint(holed[start:stop], known[start:stop], seed=settings.seed + start)
+    return output.detach().float().cpu(), time.perf_counter() - began
 
 
 def build_methods(settings: EvalSettings) -> list[Method]:

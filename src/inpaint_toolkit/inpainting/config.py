@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import ConfigDict, Field
 
+from inpaint_toolkit.core.config import Seed
 from inpaint_toolkit.inpainting.inpaint import SearchOptions
 
 
@@ -23,5 +24,12 @@ class RunConfig(SearchOptions):
     mask: str = Field("center", description="mask or damage plugin, e.g. half[side=top]")
     restarts: int = Field(8, ge=1, description="random starting codes per image")
     device: str = "auto"
-    seed: int = 0
+    seed: Seed = 0
     batch_size: int = Field(16, ge=1, description="images per search batch (times restarts)")
+    align: bool = Field(
+        True,
+        description="find and align the faces of photographs; off: centre-crop and resize",
+    )
+    face: int | None = Field(
+        None, ge=0, description="repair only this face of each photograph (0: the largest)"
+    )

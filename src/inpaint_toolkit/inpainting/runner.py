@@ -23,18 +23,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from inpaint_toolkit.core import distributed
 from inpaint_toolkit.core.expressions import parse_choice
 from inpaint_toolkit.core.images import atomic_write, save_grid, save_png, to_tensor
 from inpaint_toolkit.core.notices import notice
 from inpaint_toolkit.core.plots import plot_curves
 from inpaint_toolkit.core.runtime import resolve_device
+from inpaint_toolkit.data.faces import FaceData
 from inpaint_toolkit.data.inputs import demo_face, load_inputs
 from inpaint_toolkit.inpainting.config import RunConfig
 from inpaint_toolkit.inpainting.inpaint import inpaint
+from inpaint_toolkit.inpainting.photos import repair_one_photo, split_photos
 from inpaint_toolkit.inpainting.search import Objective
 from inpaint_toolkit.models import load_models
 from inpaint_toolkit.registry import get_registry
@@ -52,7 +56,8 @@ def run(config: RunConfig, *, progress: bool = True) -> Path:
     objective = Objective.parse(config.loss, prior_weight=config.prior_weight)  # fail fast
     mask_choice = parse_choice(config.mask)
     mask_source = registry.build("mask", mask_choice.name, mask_choice.options)
-    device = resolve_device(config.device)
+    rank, _ = distributed.init()  # under torchrun: this process's share of the batches
+    device = distributed.device_for(resolve_device(config.device))
     generator, discriminator, model_meta = load_models(
         config.checkpoint,
         generator=config.generator,
@@ -60,9 +65,19 @@ def run(config: RunConfig, *, progress: bool = True) -> Path:
         device=device,
     )
     size = generator.image_size
-    faces = load_inputs(config.input, size) if config.input else demo_face(size)
-    names = _unique_names(faces.names)
+    photos, crop_inputs = split_photos(config.input, size, align=config.align)
+    if crop_inputs:
+        faces = load_inputs(crop_inputs, size)
+    elif photos:
+        faces = FaceData(np.zeros((0, size, size, 3), np.uint8), [])
+    else:
+        faces = demo_face(size)
+    names = _unique_names(faces.names + [photo.name for photo in photos])
+    photo_names, names = names[len(faces.names) :], names[: len(faces.names)]
+    if rank != 0:  # photos are repaired by the first process alone
+        photos, photo_names = [], []
     out = Path(config.out) if config.out is not None else default_out_folder()
+    out = distributed.from_rank_zero(out)  # one folder, though the clocks differ
     out.mkdir(parents=True, exist_ok=True)
 
     summary: dict[str, Any] = {
@@ -78,12 +93,11 @@ def run(config: RunConfig, *, progress: bool = True) -> Path:
     }
     histories: dict[str, torch.Tensor] = {}
     started = time.perf_counter()
-    batches = range(0, len(names), config.batch_size)
-    for first in tqdm(batches, disable=not progress or len(batches) == 1, unit="batch"):
+
+    def inpaint_batch(first: int) -> tuple[int, torch.Tensor, Any, Any]:
+        # The seeds come from the batch's start, so any process gives the same result.
         clean = to_tensor(faces.images[first : first + config.batch_size])
         damage = mask_source(clean, torch.Generator().manual_seed(config.seed + first))
-        batch_names = names[first : first + config.batch_size]
-        _explain_masks(damage.known, batch_names)
         result = inpaint(
             generator,
             discriminator,
@@ -91,8 +105,17 @@ def run(config: RunConfig, *, progress: bool = True) -> Path:
             damage.known,
             config,
             seed=config.seed + first,
-            progress=progress,
+            progress=progress and rank == 0,
         )
+        return first, clean, damage, result
+
+    batches = range(0, len(names), config.batch_size)
+    shown = progress and rank == 0 and len(batches) > 1
+    inpainted = distributed.sharded(batches, inpaint_batch)  # on rank 0: all, in order
+    bar = tqdm(inpainted, total=len(batches), disable=not shown, unit="batch")
+    for first, clean, damage, result in bar:
+        batch_names = names[first : first + config.batch_size]
+        _explain_masks(damage.known, batch_names)
         searched = result.has_hole.nonzero().squeeze(1).tolist()
         for i, name in enumerate(batch_names):
             record: dict[str, Any] = {"name": name, "missing_fraction": _missing(damage.known[i])}
@@ -120,6 +143,16 @@ def run(config: RunConfig, *, progress: bool = True) -> Path:
             summary["precision"] = result.search.precision
         summary["seconds"] = round(time.perf_counter() - started, 2)
         _write_summary(out, summary, histories)
+    for path, name in zip(photos, photo_names, strict=True):
+        done = repair_one_photo(
+            path, name, config, generator, discriminator, mask_source, out, progress=progress
+        )
+        summary["images"].append(done.record)
+        if done.history is not None:
+            histories[name] = done.history
+        summary["seconds"] = round(time.perf_counter() - started, 2)
+        _write_summary(out, summary, histories)
+    distributed.finish()
     return out
 
 

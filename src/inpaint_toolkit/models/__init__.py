@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from inpaint_toolkit.core.checkpoint import (
+    check_state,
     load_state_strict,
     prefixed,
     read_checkpoint,
@@ -24,6 +25,7 @@ from inpaint_toolkit.core.checkpoint import (
     unprefixed,
 )
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.specs import Kind
 from inpaint_toolkit.registry import Registry, get_registry
 
 DEFAULT_MODEL_FILE = "dcgan_faces_64.safetensors"
@@ -56,29 +58,70 @@ def load_models(
         )
     tensors, metadata = read_checkpoint(path)
     registry = registry or get_registry()
-    record = metadata.get("generator")
-    if not record:
-        raise InpaintError(f"{path}: holds no generator")
-    if generator is not None and generator != record["name"]:
+    name, options = _model_record(metadata, "generator", path)
+    if generator is not None and generator != name:
         raise InpaintError(
-            f"{path}: holds a {record['name']!r} generator, not {generator!r}; "
+            f"{path}: holds a {name!r} generator, not {generator!r}; "
             "pass a checkpoint of that architecture"
         )
-    g = registry.build("generator", record["name"], record["options"])
     # A training checkpoint's weight average is the generator that run is meant to give.
     weights = unprefixed("generator_ema", tensors) or unprefixed("generator", tensors)
-    load_state_strict(g, weights, f"{path} (generator {record['name']!r})")
+    g = _build_loaded(registry, "generator", name, options, weights, path)
     d = None
     if need_discriminator:
-        d_record = metadata.get("discriminator")
-        if not d_record or not any(k.startswith("discriminator.") for k in tensors):
+        if not metadata.get("discriminator") or not unprefixed("discriminator", tensors):
             raise InpaintError(f"{path}: holds no discriminator, which the prior loss needs")
-        d = registry.build("discriminator", d_record["name"], d_record["options"])
-        load_state_strict(
-            d, unprefixed("discriminator", tensors), f"{path} (discriminator {d_record['name']!r})"
-        )
+        d_name, d_options = _model_record(metadata, "discriminator", path)
+        discriminator_weights = unprefixed("discriminator", tensors)
+        d = _build_loaded(registry, "discriminator", d_name, d_options, discriminator_weights, path)
         d = d.to(device).eval()
     return g.to(device).eval(), d, metadata
+
+
+def _model_record(metadata: Mapping[str, Any], kind: Kind, path: Path) -> tuple[str, dict]:
+    """The plugin name and options a checkpoint gives for ``kind``, checked."""
+    record = metadata.get(kind)
+    if not record:
+        raise InpaintError(f"{path}: holds no {kind}")
+    if (
+        not isinstance(record, dict)
+        or not isinstance(record.get("name"), str)
+        or not isinstance(record.get("options", {}), dict)
+    ):
+        raise InpaintError(f"{path}: its {kind} record is not a plugin name with options")
+    return record["name"], record.get("options", {})
+
+
+def _build_loaded(
+    registry: Registry,
+    kind: Kind,
+    name: str,
+    options: dict[str, Any],
+    state: Mapping[str, torch.Tensor],
+    path: Path,
+) -> nn.Module:
+    """The model the checkpoint describes, with its weights. Built first on the meta
+    device, which allocates nothing, so that options forged to ask for a giant model
+    fail against the file's tensors before any memory is spent."""
+    what = f"{path} ({kind} {name!r})"
+    try:
+        with torch.device("meta"):
+            skeleton = registry.build(kind, name, options)
+    except InpaintError as exc:
+        raise InpaintError(f"{path}: {exc}") from None
+    except Exception:  # a plugin that cannot be built without memory: checked when loaded
+        skeleton = None
+    if skeleton is not None:
+        check_state(skeleton, state, what)
+    try:
+        module = registry.build(kind, name, options)
+    except InpaintError as exc:
+        raise InpaintError(f"{path}: {exc}") from None
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        raise InpaintError(f"{what}: its options do not build the model ({reason})") from None
+    load_state_strict(module, state, what)
+    return module
 
 
 def package_models(

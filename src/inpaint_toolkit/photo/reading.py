@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from inpaint_toolkit.core.errors import InpaintError
-from inpaint_toolkit.core.images import save_png
+from inpaint_toolkit.core.images import decode_image, save_png
 from inpaint_toolkit.core.notices import notice
 
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
@@ -42,15 +42,12 @@ class Photo:
 def read_photo(path: str | Path, *, on_notice: Callable[[str], None] = notice) -> Photo:
     """Open a photo file as upright RGB; one-line :class:`InpaintError` if it cannot be."""
     path = Path(path)
+    opened = decode_image(path, str(path))  # formats, pixel limit, one-line errors
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            orientation = opened.getexif().get(0x0112, 1)  # the EXIF Orientation tag
-            image = ImageOps.exif_transpose(opened)
-    except FileNotFoundError:
-        raise InpaintError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InpaintError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+        orientation = opened.getexif().get(0x0112, 1)  # the EXIF Orientation tag
+        image = ImageOps.exif_transpose(opened)
+    except Exception as exc:  # a corrupt EXIF block, whatever Pillow makes of it
+        raise InpaintError(f"{path}: unreadable EXIF data ({exc.__class__.__name__})") from None
     if orientation not in (1, None):
         on_notice(f"{path.name}: turned upright as its EXIF orientation ({orientation}) says")
     return photo_from_image(image, path.name, on_notice=on_notice)

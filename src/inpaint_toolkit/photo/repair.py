@@ -36,13 +36,14 @@ from inpaint_toolkit.photo.alignment import (
 from inpaint_toolkit.photo.detection import find_faces
 from inpaint_toolkit.photo.grain import Grain
 from inpaint_toolkit.photo.mask_warping import crop_mask_from_photo
-from inpaint_toolkit.photo.pasting import paste_faces
+from inpaint_toolkit.photo.pasting import BLENDS, paste_faces
 
 # crops (N, S, S, 3) uint8, known (N, S, S) bool (True = known) -> repaired (N, S, S, 3) uint8
 Inpaint = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
-# Eyes closer than this (photo pixels) make a face "small": its crop is mostly upsampling.
-MIN_INTER_OCULAR = 8.0
+# A face whose crop enlarges it more than this is "small": the crop is mostly upsampling
+# (at size 64, eyes closer than about 11.5 photo pixels).
+MAX_ENLARGEMENT = 2.0
 
 
 @dataclass(frozen=True)
@@ -76,26 +77,23 @@ class PhotoRepair:
 
 def align_faces(
     photo: np.ndarray,
+    damage: np.ndarray | None = None,
     *,
     size: int = 64,
     name: str = "the photo",
-    on_notice: Callable[[str], None] | None = notice,
 ) -> list[AlignedFace]:
     """Every face in ``photo``, largest first, aligned to a ``size`` crop.
 
-    Raises :class:`InpaintError` (one line) where there is no face. Notes, through
-    ``on_notice``, faces whose eyes were placed from the box, tiny faces, and crops that
-    reach past the photo's edge.
+    ``damage`` (``(H, W)`` bool), where known, is filled in before the search, so that
+    damage over the eyes does not hide the face. Raises :class:`InpaintError` (one line)
+    where there is no face. (:func:`repair_photo` notes what is unusual about the faces
+    it repairs.)
     """
     photo = _checked_photo(photo)
-    found = find_faces(photo)
+    found = find_faces(photo, damage)
     if not found:
         raise _no_face(name)
-    say = on_notice or (lambda message: None)
-    faces = [align_face(face, photo.shape, size) for face in found]
-    for index, aligned in enumerate(faces):
-        _describe(index, aligned, say)
-    return faces
+    return [align_face(face, photo.shape, size) for face in found]
 
 
 def repair_photo(
@@ -119,9 +117,13 @@ def repair_photo(
     :func:`align_faces` (then ``size`` is theirs). Damaged pixels outside every repaired
     crop are filled with OpenCV's Telea inpainting, with a notice. ``blend``: ``poisson``
     (default) or ``overlay``; ``grain``: match the photo's noise in the hole, seeded by
-    ``seed``. Raises :class:`InpaintError` where no face is found or ``face`` is out of range.
+    ``seed``. Each note (faces found, eyes placed from the box, a small face, a crop past
+    the photo's edge, pixels left to Telea) goes to ``on_notice`` and into the result.
+    Raises :class:`InpaintError` where no face is found or ``face`` is out of range.
     """
     photo = _checked_photo(photo)
+    if blend not in BLENDS:  # before the (slow) inpainting, not after
+        raise ValueError(f"unknown blend {blend!r}; choose one of: {', '.join(BLENDS)}")
     damage = np.asarray(damage)
     if damage.shape != photo.shape[:2]:
         raise InpaintError(
@@ -137,7 +139,7 @@ def repair_photo(
             on_notice(message)
 
     if faces is None:
-        faces = align_faces(photo, size=size, name=name, on_notice=say)
+        faces = align_faces(photo, damage, size=size, name=name)
     faces = list(faces)
     if not faces:
         raise _no_face(name)
@@ -161,6 +163,8 @@ def repair_photo(
             )
     if not damage.any():
         say(f"no damaged pixels in {name}; nothing to repair")
+    for index in chosen:
+        _describe(index, faces[index], say)
 
     empty = np.zeros((0, size, size, 3), np.uint8)
     crops, known, repaired_crops = empty, np.zeros((0, size, size), bool), empty
@@ -196,7 +200,7 @@ def _describe(index: int, aligned: AlignedFace, say: Callable[[str], None]) -> N
     found = aligned.face
     if not found.eyes_found:
         say(f"face {index}: eyes not found; placed from the face box's geometry")
-    if found.inter_ocular < MIN_INTER_OCULAR:
+    if aligned.scale > MAX_ENLARGEMENT:
         say(
             f"face {index} is small (eyes {found.inter_ocular:.0f} px apart, "
             f"{INTER_OCULAR * aligned.size:.0f} in the model's crop): "

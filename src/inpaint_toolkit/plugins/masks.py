@@ -22,11 +22,12 @@ from typing import Literal
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps
 from pydantic import Field, model_validator
 from torch import Tensor
 
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.images import decode_image
 from inpaint_toolkit.core.interfaces import Damaged
 from inpaint_toolkit.core.notices import notice
 from inpaint_toolkit.core.specs import Options, PluginSpec, hookimpl
@@ -304,16 +305,12 @@ class FileMask:
 
 def _read_mask_image(path: Path) -> Image.Image:
     """Open a mask file as greyscale ("L"); a one-line error naming the path otherwise."""
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            return opened.convert("L")
-    except FileNotFoundError:
-        raise InpaintError(f"mask file {path}: no such file") from None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InpaintError(
-            f"mask file {path}: not a readable image ({type(exc).__name__})"
-        ) from None
+    what = f"mask file {path}"
+    image = decode_image(path, what)  # the pixel limit and the formats of any image
+    try:  # Pillow makes LAB grey only by way of RGB
+        return image.convert("L") if image.mode != "LAB" else image.convert("RGB").convert("L")
+    except (ValueError, OSError) as exc:  # a mode Pillow cannot make grey
+        raise InpaintError(f"{what}: cannot be read as greyscale ({image.mode}: {exc})") from None
 
 
 # ---------------------------------------------------------------------------------------

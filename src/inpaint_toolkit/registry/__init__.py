@@ -2,10 +2,18 @@
 
 from inpaint_toolkit.registry.hookspecs import hookimpl
 from inpaint_toolkit.registry.manager import (
+    BrokenPlugin,
     Registered,
     Registry,
     create_plugin_manager,
     get_registry,
 )
 
-__all__ = ["Registered", "Registry", "create_plugin_manager", "get_registry", "hookimpl"]
+__all__ = [
+    "BrokenPlugin",
+    "Registered",
+    "Registry",
+    "create_plugin_manager",
+    "get_registry",
+    "hookimpl",
+]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from inpaint_toolkit.core.config import Config, PluginChoice, Precision
+from inpaint_toolkit.core.config import Config, PluginChoice, Precision, Seed
 
 
 class TrainConfig(Config):
@@ -34,7 +34,7 @@ class TrainConfig(Config):
     eval_data: list[str] = Field(
         default_factory=list, description="held-out faces to score the prior on every epoch"
     )
-    seed: int = 0
+    seed: Seed = 0
     generator: PluginChoice = PluginChoice(name="dcgan")
     discriminator: PluginChoice = PluginChoice(name="dcgan")
     image_size: int = Field(64, description="resize the data to this, and build models for it")

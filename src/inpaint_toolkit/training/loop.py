@@ -17,7 +17,7 @@ loop knows nothing else about them.
 
 from __future__ import annotations
 
-import os
+import math
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from inpaint_toolkit.core import runtime
+from inpaint_toolkit.core import distributed, runtime
 from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.images import to_tensor
 from inpaint_toolkit.core.interfaces import GrowingModel
@@ -44,7 +44,9 @@ from inpaint_toolkit.training.config import TrainConfig
 from inpaint_toolkit.training.run_files import RunFiles, sample_grid
 from inpaint_toolkit.training.state import (
     TrainingState,
+    diverged,
     initialise_from,
+    non_finite,
     restore_training_state,
     save_training_state,
 )
@@ -71,10 +73,8 @@ def train(
     """Train per ``config``; models are built by name from ``registry`` (default: the
     installed plugins)."""
     registry = registry or get_registry()
-    rank, world = _init_distributed()
-    device = runtime.resolve_device(config.device)
-    if world > 1 and device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    rank, world = distributed.init()
+    device = distributed.device_for(runtime.resolve_device(config.device))
     precision = runtime.resolve_precision(config.precision, device)
     memory_format = runtime.memory_format(device, precision)
     out = Path(config.out)
@@ -140,6 +140,7 @@ def train(
         g_train, d_train = g, d
 
     files = RunFiles(out, enabled=rank == 0, resume_step=step if config.resume else None)
+    saved_step = step if config.resume else None  # the last good checkpoint's
     if rank == 0:
         files.note(
             f"{len(faces)} images ({faces.skipped} unreadable skipped), {steps_per_epoch} steps "
@@ -211,6 +212,10 @@ def train(
                 "images_per_s": round(rate, 1),
             }
             files.log(record)
+            if _agree(not math.isfinite(record["loss_d"] + record["loss_g"]), world):
+                files.flush()  # the losses that led here, for the post-mortem
+                losses = f"loss_d {record['loss_d']}, loss_g {record['loss_g']}"
+                raise diverged(step, saved_step, losses)
             bar.update(1)
             bar.set_postfix(
                 epoch=epoch + 1,
@@ -229,6 +234,8 @@ def train(
                 if held_out is not None:
                     _score(sampled, held_out, files, step, epoch + 1, bar)
             if saving:
+                if broken := non_finite(state):  # finite losses, yet the step made NaNs
+                    raise diverged(step, saved_step, f"NaN or infinity in {broken[0]}")
                 rng_states = _gather_rng(noise, world)
                 if rank == 0:
                     files.flush()
@@ -240,6 +247,7 @@ def train(
                         steps_per_epoch=steps_per_epoch,
                         rng_states=rng_states,
                     )
+                saved_step = step
             if stopped_early:
                 reason = "time limit reached" if timed_out else "interrupted"
                 bar.write(f"{reason}: checkpoint saved at step {step}; continue with --resume")
@@ -247,9 +255,7 @@ def train(
     bar.close()
     files.plot()
     files.close()
-    if world > 1:
-        dist.barrier()
-        dist.destroy_process_group()
+    distributed.finish()
     return TrainResult(checkpoint_path, step, step // steps_per_epoch, not stopped_early)
 
 
@@ -321,16 +327,6 @@ def _score(
         f"epoch {epoch}: SWD {score.swd:.2f}, judge faces {score.judge_faces:.1%} "
         f"eyes {score.judge_eyes:.1%} ({score.samples} samples)"
     )
-
-
-def _init_distributed() -> tuple[int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return 0, 1
-    if not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
-    return dist.get_rank(), world
 
 
 def _agree(flag: bool, world: int) -> bool:

@@ -3,7 +3,8 @@
 ``metrics.jsonl`` (one line per step), ``scores.jsonl`` (the prior's scores on held-out
 faces, one line per epoch), a sample grid per epoch, plots of both, and the checkpoint.
 On resume, lines a killed run logged after its last checkpoint are dropped: those steps
-are redone, so the logs never have a gap or a duplicate.
+are redone, so the logs never have a gap or a duplicate. A line cut short by ``kill -9``
+is dropped too, and so are the temporary files of writes the kill interrupted.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from inpaint_toolkit.core.images import save_grid
+from inpaint_toolkit.core.images import atomic_write, save_grid
 from inpaint_toolkit.core.plots import plot_curves
 
 METRICS_FILE = "metrics.jsonl"
@@ -32,6 +33,8 @@ class RunFiles:
             return
         out.mkdir(parents=True, exist_ok=True)
         (out / "samples").mkdir(exist_ok=True)
+        for stale in [*out.glob(".*.tmp"), *(out / "samples").glob(".*.tmp")]:
+            stale.unlink(missing_ok=True)  # atomic_write's, from a killed run
         # A new run starts fresh logs: a run killed before its first checkpoint (so
         # restarted without --resume) must not leave its steps in front of these.
         self._metrics = _open_log(self.metrics_path, resume_step)
@@ -107,16 +110,29 @@ class RunFiles:
 def _open_log(path: Path, resume_step: int | None):
     if resume_step is not None and path.exists():
         kept = [
-            r for r in path.read_text().splitlines() if r and json.loads(r)["step"] <= resume_step
+            line
+            for line in path.read_text().splitlines()
+            if (step := _step_of(line)) is not None and step <= resume_step
         ]
-        path.write_text("".join(line + "\n" for line in kept))
+        text = "".join(line + "\n" for line in kept)
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text))  # a kill here loses nothing
     return path.open("w" if resume_step is None else "a")
+
+
+def _step_of(line: str) -> int | None:
+    """The step a log line is about; None for a line a killed run left half-written."""
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
+    return [
+        json.loads(line) for line in path.read_text().splitlines() if _step_of(line) is not None
+    ]
 
 
 def sample_grid(g: nn.Module, fixed_z: Tensor) -> Tensor:

@@ -108,6 +108,32 @@ def restore_training_state(path: Path, state: TrainingState, config: TrainConfig
     return int(meta["step"])
 
 
+def non_finite(state: TrainingState) -> list[str]:
+    """The model and optimiser tensors holding NaN or infinity: a diverged run, whose
+    weights must never overwrite the last good checkpoint."""
+    named = {
+        **prefixed("generator", state.g.state_dict()),
+        **prefixed("discriminator", state.d.state_dict()),
+        **(prefixed("generator_ema", state.g_ema.state_dict()) if state.g_ema else {}),
+    }
+    for name, optimizer in (("optimizer_g", state.opt_g), ("optimizer_d", state.opt_d)):
+        named.update(prefixed(name, _flatten_optimizer(optimizer)[0]))
+    return [k for k, v in named.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+
+
+def diverged(step: int, saved_step: int | None, what: str) -> InpaintError:
+    """The one-line error a diverged run stops with."""
+    kept = (
+        f"the checkpoint of step {saved_step} is kept"
+        if saved_step is not None
+        else "no checkpoint was written"
+    )
+    return InpaintError(
+        f"training diverged at step {step} ({what}); stopped without saving, {kept}; "
+        "start again with a lower --lr (or --lr-g, --lr-d), from that checkpoint with --init"
+    )
+
+
 def initialise_from(path: str | Path, state: TrainingState) -> None:
     """Start G and D (and the average) from a model file's weights: fine-tuning."""
     tensors, _ = read_checkpoint(path)

@@ -1,0 +1,121 @@
+"""Uploaded bytes -> checked arrays, and arrays -> PNG bytes; all in memory.
+
+An upload is identified by its content, never its name or declared type: Pillow reads the
+header, the format must be one of the toolkit's ``IMAGE_FORMATS`` (no other Pillow
+plugin ever runs on an upload), and width x height is checked against the pixel limit
+before a single pixel is decoded (so a small file that claims to be 50,000 x 50,000
+pixels costs nothing). The photo then goes through the photo package's conversions
+(EXIF orientation, greyscale, alpha, 16-bit).
+
+The checks are those of :func:`inpaint_toolkit.core.images.decode_image`, done here
+again because the server's answer depends on which one fails (413 for too many pixels,
+415 for what is not an image) and its pixel limit is a setting (:class:`.Limits`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from inpaint_toolkit.core.images import IMAGE_FORMATS
+from inpaint_toolkit.photo import Photo, photo_from_image
+
+
+@dataclass
+class UploadRejected(Exception):
+    """An upload the server will not take: ``status`` (413, 415 or 422) and one line."""
+
+    status: int
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def decode_photo(data: bytes, max_pixels: int) -> tuple[Photo, list[str]]:
+    """The upright RGB photo in ``data``, and the notices its conversion gave."""
+    notes: list[str] = []
+    with _opened(data, max_pixels, "photo") as image:
+        orientation = image.getexif().get(0x0112, 1)  # the EXIF Orientation tag
+        upright = ImageOps.exif_transpose(image)
+        if orientation not in (1, None):
+            notes.append(f"turned upright as its EXIF orientation ({orientation}) says")
+        try:
+            photo = photo_from_image(upright, "the photo", on_notice=notes.append)
+        except Exception as exc:  # the photo package's one-line InpaintError
+            raise UploadRejected(422, str(exc)) from None
+    return photo, notes
+
+
+def decode_mask(data: bytes, size: tuple[int, int], max_pixels: int) -> np.ndarray:
+    """``(H, W)`` bool, True = damaged: white (above mid-grey) and opaque pixels.
+
+    ``size`` is the photo's ``(width, height)``; the mask must match it exactly, because
+    the page draws it at the photo's own resolution.
+    """
+    with _opened(data, max_pixels, "mask") as image:
+        if image.size != size:
+            raise UploadRejected(
+                422,
+                f"the mask is {image.size[0]}x{image.size[1]} pixels, "
+                f"the photo {size[0]}x{size[1]}",
+            )
+        rgba = np.asarray(image.convert("RGBA"))
+    bright = rgba[..., :3].astype(np.uint16).sum(axis=2) > 3 * 127
+    return bright & (rgba[..., 3] > 127)
+
+
+def encode_png(pixels: np.ndarray, *, greyscale: bool = False, fast: bool = False) -> bytes:
+    """PNG bytes of ``(H, W, 3)`` uint8 RGB (as greyscale if asked), or ``(H, W)`` mask."""
+    image = Image.fromarray(np.ascontiguousarray(pixels))
+    if greyscale and image.mode == "RGB":
+        image = image.convert("L")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1 if fast else 6)
+    return buffer.getvalue()
+
+
+def encode_mask_png(damaged: np.ndarray) -> bytes:
+    """A damage mask as a PNG the page can draw straight onto its mask layer: white and
+    opaque where damaged, transparent elsewhere."""
+    alpha = np.where(damaged, 255, 0).astype(np.uint8)
+    pixels = np.stack([alpha, alpha], axis=-1)  # grey and alpha: "LA"
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@contextmanager
+def _opened(data: bytes, max_pixels: int, what: str) -> Iterator[Image.Image]:
+    """A fully loaded Pillow image whose content is a known format and whose pixel
+    count is within ``max_pixels``; closed on leaving."""
+    if not data:
+        raise UploadRejected(422, f"the {what} is empty")
+    try:
+        image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+    except Image.DecompressionBombError:
+        raise UploadRejected(413, f"the {what} has far too many pixels") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise UploadRejected(
+            415, f"the {what} is not a PNG, JPEG, WebP, BMP or TIFF image"
+        ) from None
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise UploadRejected(
+                413,
+                f"the {what} is {width}x{height} = {width * height / 1e6:.1f} megapixels; "
+                f"the limit is {max_pixels / 1e6:g}",
+            )
+        try:
+            image.load()
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise UploadRejected(
+                415, f"the {what} could not be decoded ({exc.__class__.__name__})"
+            ) from None
+        yield image
