@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from inpaint_toolkit import __version__
 from inpaint_toolkit.core.errors import InpaintError
 
-SUBCOMMANDS = ("run", "train", "plugins", "export", "sample", "eval", "serve")
+SUBCOMMANDS = ("run", "train", "train-encoder", "plugins", "export", "sample", "eval", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
-        importlib.import_module(f"inpaint_toolkit.cli.{name}").add_parser(subparsers)
+        importlib.import_module(f"inpaint_toolkit.cli.{name.replace('-', '_')}").add_parser(
+            subparsers
+        )
     return parser
 
 

@@ -32,6 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="TOML file with any of these settings")
     parser.add_argument("--batch-size", type=int, dest="batch_size", help="images per call (64)")
     parser.add_argument("--image-size", type=int, dest="image_size", help="resize to this (64)")
+    parser.add_argument(
+        "--preset", choices=["paper"], help="the seed paper's z-search exactly, for dcgan"
+    )
+    parser.add_argument("--init", help="z-search initializer (random, encoder), for dcgan")
+    parser.add_argument("--adapt", help="adapter after the search (none, adapt), for dcgan")
     parser.add_argument("--iterations", type=int, help="z-search steps, for dcgan")
     parser.add_argument("--restarts", type=int, help="z-search restarts, for dcgan")
     parser.add_argument("--checkpoint", help="model checkpoint, for dcgan")
@@ -52,7 +57,7 @@ def handle(args: argparse.Namespace) -> int:
 
     keys = (
         "data", "masks", "methods", "limit", "seed", "out", "batch_size", "image_size",
-        "iterations", "restarts", "checkpoint", "originals",
+        "preset", "init", "adapt", "iterations", "restarts", "checkpoint", "originals",
     )  # fmt: skip
     settings = load_config(EvalSettings, args.config, {key: getattr(args, key) for key in keys})
     result = evaluate(settings, progress=not args.quiet)

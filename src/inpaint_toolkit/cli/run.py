@@ -37,6 +37,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="treat every input as a face crop: centre-crop and resize (no face finding)",
     )
     parser.add_argument("--face", type=int, help="repair only face N of a photo (0: largest)")
+    parser.add_argument(
+        "--preset",
+        choices=["paper"],
+        help="paper: the seed paper's method exactly (random starts, 1500 iterations, 8 "
+        "restarts, no adaptation, Poisson blending); other flags still apply on top",
+    )
+    parser.add_argument("--init", help="where the search starts: encoder or random")
+    parser.add_argument("--adapt", help="after the search: adapt[steps=N,lr=X] or none")
     parser.add_argument("--optimizer", help="z optimiser plugin, e.g. adam or nesterov[lr=0.5]")
     parser.add_argument("--lr", type=float, help="the z optimiser's learning rate")
     parser.add_argument("--iterations", type=int, help="z-search steps (1500)")
@@ -60,6 +68,9 @@ def handle(args: argparse.Namespace) -> int:
     from inpaint_toolkit.inpainting.runner import run
 
     keys = (
+        "preset",
+        "init",
+        "adapt",
         "out",
         "generator",
         "checkpoint",

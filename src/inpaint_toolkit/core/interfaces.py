@@ -1,4 +1,4 @@
-"""The five plugin interfaces of the z-search, and the whole-method one.
+"""The plugin interfaces of the z-search, and the whole-method one.
 
 They are ``typing.Protocol``s: a plugin satisfies one by shape, with no base class to
 inherit. Generators and discriminators are plain ``torch.nn.Module``s with a few
@@ -10,6 +10,7 @@ attributes. Conventions everywhere:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -121,6 +122,45 @@ class Optimizer(Protocol):
     """Builds the torch optimiser that moves the latent codes."""
 
     def build(self, params: list[Tensor]) -> torch.optim.Optimizer: ...
+
+
+@runtime_checkable
+class Initializer(Protocol):
+    """The z-search's starting codes: ``(B * restarts, z_dim)``, image ``b``'s restarts in
+    rows ``b * restarts`` to ``b * restarts + restarts - 1``.
+
+    Image ``b``'s codes must depend on image ``b`` and ``seed + b`` alone, so that a result
+    never depends on the batch an image was in.
+    """
+
+    def __call__(
+        self, generator: Generator, target: Tensor, known: Tensor, *, restarts: int, seed: int
+    ) -> Tensor: ...
+
+
+ObjectiveFn = Callable[[Tensor, Problem], Tensor]  # (images, problem) -> loss per image
+
+
+@dataclass
+class Adapted:
+    """What an adapter returns: the images of each image's own tuned generator."""
+
+    images: Tensor  # (B, C, H, W), in [-1, 1]
+    steps: int  # tuning steps run (fewer than asked when the early stop ended it)
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """Runs after the z-search: tunes a per-image copy of the generator so that ``G(z)``
+    matches that image's known pixels better than any code can (the representation
+    error). ``z`` is ``(B, z_dim)``, one found code per image of ``problem``; ``objective``
+    is the search's own (context + prior). ``generator`` itself must never change.
+    """
+
+    def __call__(
+        self, generator: Generator, z: Tensor, problem: Problem, objective: ObjectiveFn,
+        *, seed: int
+    ) -> Adapted: ...  # fmt: skip
 
 
 @runtime_checkable

@@ -17,8 +17,12 @@ PROJECT_NAME = "inpaint_toolkit"  # the pluggy project, and the entry-point grou
 
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-Kind = Literal["generator", "discriminator", "loss", "mask", "optimizer", "inpainter"]
-KINDS: tuple[Kind, ...] = ("generator", "discriminator", "loss", "mask", "optimizer", "inpainter")
+Kind = Literal[
+    "generator", "discriminator", "loss", "mask", "optimizer", "initializer", "adapter", "inpainter"
+]
+KINDS: tuple[Kind, ...] = (
+    "generator", "discriminator", "loss", "mask", "optimizer", "initializer", "adapter", "inpainter"
+)  # fmt: skip
 
 
 class Options(BaseModel):

@@ -42,7 +42,7 @@ GROUND_TRUTH = "ground_truth"
 DEFAULT_MASKS = "center,half,pixels,pattern,blocks"
 # Command-line settings handed on to every chosen method whose options model has them
 # (the DCGAN z-search's); a method without the field never sees them.
-METHOD_SETTINGS = ("iterations", "restarts", "checkpoint")
+METHOD_SETTINGS = ("preset", "init", "adapt", "iterations", "restarts", "checkpoint")
 
 
 class EvalSettings(Config):
@@ -62,6 +62,9 @@ class EvalSettings(Config):
         description="show the ground truth and damaged faces in the pictures; leave them out "
         "to publish results on faces that may not be redistributed",
     )
+    preset: str | None = Field(None, description="z-search preset, e.g. paper (dcgan)")
+    init: str | None = Field(None, description="z-search initializer plugin (dcgan)")
+    adapt: str | None = Field(None, description="adapter plugin after the search (dcgan)")
     iterations: int | None = Field(None, ge=1, description="z-search steps (dcgan)")
     restarts: int | None = Field(None, ge=1, description="z-search restarts (dcgan)")
     checkpoint: str | None = Field(None, description="model checkpoint (dcgan)")

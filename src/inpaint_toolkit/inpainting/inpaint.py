@@ -1,4 +1,5 @@
-"""Semantic inpainting of a batch: the z-search, then blending G(z_hat) into the hole.
+"""Semantic inpainting of a batch: the z-search, then (optionally) adapting the generator to
+each image, then blending the result into the hole.
 
 Images with nothing missing are copied as they are; images with nothing known are plain
 generation (the search then has only the prior to go by). The ``dcgan`` inpainter plugin,
@@ -8,18 +9,44 @@ used by ``inpaint-toolkit eval``, wraps this for the comparison with classical m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 from torch import Tensor, nn
 
+from inpaint_toolkit.core.interfaces import Problem
 from inpaint_toolkit.core.specs import Options
 from inpaint_toolkit.inpainting.blending import blend
 from inpaint_toolkit.inpainting.search import Objective, SearchResult, StepCallback, search
 
+# The seed paper's method exactly (and this toolkit's defaults before the learned
+# initialiser and adaptation): random starts, 1,500 Adam steps, 8 restarts, Poisson blending.
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {
+        "init": "random",
+        "adapt": "none",
+        "iterations": 1500,
+        "restarts": 8,
+        "loss": "weighted_l1+prior",
+        "optimizer": "adam",
+        "blend": "poisson",
+    }
+}
+
 
 class SearchOptions(Options):
-    """What the z-search is told, shared by ``run``'s config and the ``dcgan`` inpainter."""
+    """What the z-search is told, shared by ``run``'s config and the ``dcgan`` inpainter.
+
+    A ``preset`` fills in every setting it names that was not given: settings given beside
+    it (flags, TOML, options in brackets) still apply on top.
+    """
+
+    preset: Literal["paper"] | None = Field(
+        None, description="paper: the seed paper's method exactly (settings given still apply)"
+    )
+    init: str = Field("auto", description="initializer plugin: auto, encoder or random")
+    adapt: str = Field("none", description="adapter plugin after the search: none or adapt")
 
     loss: str = Field("weighted_l1+prior", description="loss expression, e.g. weighted_l1+prior")
     prior_weight: float | None = Field(
@@ -35,20 +62,34 @@ class SearchOptions(Options):
         None, ge=25, description="stop early after this many steps without improvement"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_in_preset(cls, values: Any) -> Any:
+        preset = values.get("preset") if isinstance(values, dict) else None
+        if isinstance(preset, str) and preset in PRESETS:
+            return {**PRESETS[preset], **values}
+        return values  # an unknown preset is then refused by the field's own check
+
 
 @dataclass
 class Inpainted:
     blended: Tensor  # (B, K, C, H, W): the fills blended into the damaged images
-    search: SearchResult | None  # None when no image had a hole
+    search: SearchResult | None  # None when no image had a hole; .generated: what was blended
     has_hole: Tensor  # (B,) bool: False for images copied as they were
+    adapt_steps: int = 0  # generator adaptation steps run (0: none)
 
 
-def build_optimizer(text: str):
+def build_plugin(kind: str, text: str) -> Any:
+    """A plugin of ``kind`` from its text, e.g. ``adam[lr=0.01]``."""
     from inpaint_toolkit.core.expressions import parse_choice
     from inpaint_toolkit.registry import get_registry
 
     choice = parse_choice(text)
-    return get_registry().build("optimizer", choice.name, choice.options)
+    return get_registry().build(kind, choice.name, choice.options)
+
+
+def build_optimizer(text: str):
+    return build_plugin("optimizer", text)
 
 
 def inpaint(
@@ -66,6 +107,8 @@ def inpaint(
     :func:`~inpaint_toolkit.inpainting.search.search`."""
     objective = Objective.parse(options.loss, prior_weight=options.prior_weight)
     optimizer = build_optimizer(options.optimizer)
+    initializer = build_plugin("initializer", options.init)
+    adapter = build_plugin("adapter", options.adapt)
     known = known.float()
     has_hole = (known < 0.5).flatten(1).any(1)
     blended = images[:, None].repeat(1, options.samples, 1, 1, 1).float().cpu()
@@ -80,6 +123,7 @@ def inpaint(
         objective,
         optimizer,
         discriminator=discriminator,
+        initializer=initializer,
         iterations=options.iterations,
         restarts=options.restarts,
         samples=options.samples,
@@ -89,12 +133,24 @@ def inpaint(
         progress=progress,
         on_step=on_step,
     )
+    adapt_steps = 0
+    if options.adapt != "none":  # each kept code gets its own tuned copy of G
+        batch, kept = result.z.shape[:2]
+        target = images[index].to(device)
+        problem = Problem(
+            target.repeat_interleave(kept, 0),
+            known[index].to(device).repeat_interleave(kept, 0),
+            discriminator,
+        )
+        adapted = adapter(generator, result.z.flatten(0, 1), problem, objective, seed=seed)
+        result.generated = adapted.images.float().view_as(result.generated)
+        adapt_steps = adapted.steps
     generated = result.generated.cpu()
     for k in range(options.samples):
         blended[index, k] = blend(
             options.blend, generated[:, k], images[index].cpu(), known[index].cpu()
         )
-    return Inpainted(blended, result, has_hole)
+    return Inpainted(blended, result, has_hole, adapt_steps)
 
 
 class ZSearchOptions(SearchOptions):

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from tqdm import tqdm
 
 from inpaint_toolkit.core import runtime
 from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.expressions import parse_loss_expression
-from inpaint_toolkit.core.interfaces import Loss, Optimizer, Problem
+from inpaint_toolkit.core.interfaces import Initializer, Loss, Optimizer, Problem
 from inpaint_toolkit.core.notices import notice
 
 # Two fills whose hole pixels differ by less than this (mean absolute, on [-1, 1]) are
@@ -102,6 +103,7 @@ def search(
     optimizer: Optimizer,
     *,
     discriminator: nn.Module | None = None,
+    initializer: Initializer | None = None,
     iterations: int = 1500,
     restarts: int = 1,
     samples: int = 1,
@@ -113,7 +115,8 @@ def search(
 ) -> SearchResult:
     """Find, for each damaged image ``target`` with mask ``known``, the code z_hat.
 
-    Image ``b``'s restarts start from codes drawn with seed ``seed + b``. ``on_step(done,
+    Image ``b``'s restarts start from the ``initializer``'s codes (default: the paper's
+    uniform random ones), drawn with seed ``seed + b``. ``on_step(done,
     total)`` is called after every step (a web page's progress bar); if it returns False
     the search stops and raises ``SearchCancelled``.
     """
@@ -139,52 +142,57 @@ def search(
         known.to(device).float().repeat_interleave(restarts, 0),
         discriminator,
     )
+    if initializer is None:
+        from inpaint_toolkit.registry import get_registry
+
+        initializer = get_registry().build("initializer", "random")
     # Image b's starting codes come from seed + b alone, so they do not depend on the batch.
-    z = torch.cat(
-        [
-            generator.sample_z(
-                restarts, generator=torch.Generator().manual_seed(seed + b), device=device
-            )
-            for b in range(batch)
-        ]
-    ).requires_grad_(True)
+    z = initializer(generator, target, known, restarts=restarts, seed=seed)
+    z = z.detach().to(device).float().clone().requires_grad_(True)
+
     low, high = generator.z_range
     opt = optimizer.build([z])
-
     history = []
     best, stale = float("inf"), 0
     started = time.perf_counter()
-    bar = tqdm(range(iterations), disable=not progress, unit="it", leave=False, dynamic_ncols=True)
-    for step in bar:
-        with runtime.autocast(device, precision):
-            generated = generator(z)
-            loss = objective(generated.float(), problem)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()  # sum: each code's gradient is that of its own loss
-        opt.step()
-        with torch.no_grad():
-            z.clamp_(low, high)  # stay inside the prior's support
-        history.append(loss.detach().view(batch, restarts).min(1).values)
-        if on_step is not None and on_step(step + 1, iterations) is False:
-            bar.close()
-            raise SearchCancelled(f"cancelled after {step + 1} of {iterations} iterations")
-        if step % 25 == 0 or step == iterations - 1:
-            mean_loss = history[-1].mean().item()
-            bar.set_postfix(loss=f"{mean_loss:.2f}")
-            if patience is not None:
-                if mean_loss < best * (1 - 1e-4):
-                    best, stale = mean_loss, 0
-                else:
-                    stale += 25
-                    if stale >= patience:
-                        notice(f"loss stopped improving: early stop after {step + 1} iterations")
-                        break
-    bar.close()
+    # The models' weights are fixed during the search: a parametrised weight (D's spectral
+    # norm) is computed once instead of at every step, which halves D's cost.
+    with parametrize.cached():
+        bar = tqdm(
+            range(iterations), disable=not progress, unit="it", leave=False, dynamic_ncols=True
+        )
+        for step in bar:
+            with runtime.autocast(device, precision):
+                generated = generator(z)
+                loss = objective(generated.float(), problem)
+            opt.zero_grad(set_to_none=True)
+            loss.sum().backward()  # sum: each code's gradient is that of its own loss
+            opt.step()
+            with torch.no_grad():
+                z.clamp_(low, high)  # stay inside the prior's support
+            history.append(loss.detach().view(batch, restarts).min(1).values)
+            if on_step is not None and on_step(step + 1, iterations) is False:
+                bar.close()
+                raise SearchCancelled(f"cancelled after {step + 1} of {iterations} iterations")
+            if step % 25 == 0 or step == iterations - 1:
+                mean_loss = history[-1].mean().item()
+                bar.set_postfix(loss=f"{mean_loss:.2f}")
+                if patience is not None:
+                    if mean_loss < best * (1 - 1e-4):
+                        best, stale = mean_loss, 0
+                    else:
+                        stale += 25
+                        if stale >= patience:
+                            notice(
+                                f"loss stopped improving: early stop after {step + 1} iterations"
+                            )
+                            break
+        bar.close()
 
-    # Final, exact evaluation in fp32 at the codes we end with, to rank the restarts.
-    with torch.no_grad():
-        final_images = generator(z.detach()).float()
-        final_loss = objective(final_images, problem).view(batch, restarts)
+        # Final, exact evaluation in fp32 at the codes we end with, to rank the restarts.
+        with torch.no_grad():
+            final_images = generator(z.detach()).float()
+            final_loss = objective(final_images, problem).view(batch, restarts)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - started

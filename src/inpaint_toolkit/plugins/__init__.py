@@ -6,6 +6,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "inpaint_toolkit.plugins.context_losses",
     "inpaint_toolkit.plugins.prior",
     "inpaint_toolkit.plugins.optimizers",
+    "inpaint_toolkit.plugins.initializers",
+    "inpaint_toolkit.plugins.adaptation",
     "inpaint_toolkit.plugins.zsearch",
     "inpaint_toolkit.plugins.masks",
     "inpaint_toolkit.plugins.damages",

@@ -51,6 +51,18 @@ def inpaint_optimizers() -> list[PluginSpec]:
 
 
 @hookspec
+def inpaint_initializers() -> list[PluginSpec]:
+    """Starting codes of the z-search: ``factory(options)`` returns an
+    :class:`inpaint_toolkit.core.interfaces.Initializer`."""
+
+
+@hookspec
+def inpaint_adapters() -> list[PluginSpec]:
+    """What follows the z-search: ``factory(options)`` returns an
+    :class:`inpaint_toolkit.core.interfaces.Adapter` (per-image generator fine-tuning)."""
+
+
+@hookspec
 def inpaint_inpainters() -> list[PluginSpec]:
     """Whole inpainting methods compared by ``inpaint-toolkit eval``: ``factory(options)``
     returns a :class:`inpaint_toolkit.core.interfaces.Inpainter`."""

@@ -45,6 +45,8 @@ HOOK_OF_KIND: dict[Kind, str] = {
     "loss": "inpaint_losses",
     "mask": "inpaint_masks",
     "optimizer": "inpaint_optimizers",
+    "initializer": "inpaint_initializers",
+    "adapter": "inpaint_adapters",
     "inpainter": "inpaint_inpainters",
 }
 
