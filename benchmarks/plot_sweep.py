@@ -51,6 +51,28 @@ def markdown(results: dict[tuple[str, str], dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def short_label(method: str) -> str:
+    """``dcgan[init=encoder,iterations=1,restarts=1,adapt=adapt[steps=20]]`` ->
+    ``dcgan init=encoder it=1 r=1 adapt[steps=20]``: what differs, readable in a legend."""
+    if "[" not in method:
+        return method
+    name, options = method.split("[", 1)
+    options = options[:-1].replace("iterations=", "it=").replace("restarts=", "r=")
+    return f"{name} " + " ".join(part.replace("adapt=", "") for part in _split(options))
+
+
+def _split(options: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in options:
+        depth += (char == "[") - (char == "]")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
+
+
 def plot(results: dict[tuple[str, str], dict[str, float]], out: Path) -> None:
     import matplotlib
 
@@ -59,22 +81,33 @@ def plot(results: dict[tuple[str, str], dict[str, float]], out: Path) -> None:
 
     masks = sorted({mask for mask, _ in results})
     methods = sorted({method for _, method in results})
-    figure, axes = plt.subplots(1, len(masks), figsize=(4 * len(masks), 4), dpi=110)
-    axes = [axes] if len(masks) == 1 else list(axes)
-    markers = "osD^v<>pPX*h"
-    for ax, mask in zip(axes, masks, strict=True):
-        for i, method in enumerate(methods):
+    columns = 3
+    rows = (len(masks) + 1 + columns - 1) // columns  # one panel more, for the legend
+    figure, axes = plt.subplots(rows, columns, figsize=(5 * columns, 4 * rows), dpi=100)
+    axes = list(axes.flat)
+    colours = plt.get_cmap("tab20")
+    style = {
+        method: {"color": colours(i % 20), "marker": "osD^v<>pPX*h"[i % 12]}
+        for i, method in enumerate(methods)
+    }
+    for ax, mask in zip(axes, masks, strict=False):
+        for method in methods:
             r = results.get((mask, method))
-            if r is None:
-                continue
-            seconds = max(r["seconds_per_image"], 1e-3)  # classical methods: near zero
-            ax.scatter(seconds, r["hole_l1"], marker=markers[i % len(markers)], label=method)
-        ax.set(title=mask, xlabel="seconds per face (log)", ylabel="hole L1 (lower is better)")
+            if r is not None:  # classical methods take ~0 s: drawn at 1 ms
+                seconds = max(r["seconds_per_image"], 1e-3)
+                ax.scatter(seconds, r["hole_l1"], s=40, **style[method])
+        ax.set(title=f"mask {mask}", xlabel="seconds per face (log)", ylabel="hole L1")
         ax.set_xscale("log")
         ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=2, fontsize=7)
-    figure.tight_layout(rect=(0, 0.06 + 0.035 * (len(methods) // 2), 1, 1))
+    legend = axes[len(masks)]
+    for method in methods:
+        legend.scatter([], [], label=short_label(method), **style[method])
+    legend.legend(loc="center", fontsize=8, frameon=False)
+    legend.axis("off")
+    for ax in axes[len(masks) + 1 :]:
+        ax.axis("off")
+    figure.suptitle("hole L1 (lower is better) against time per face")
+    figure.tight_layout()
     figure.savefig(out)
     plt.close(figure)
 

@@ -12,7 +12,13 @@ import torch
 from bench_support import PATHS
 
 from inpaint_toolkit.inpainting.config import RunConfig
-from inpaint_toolkit.inpainting.inpaint import SearchOptions, build_optimizer, inpaint
+from inpaint_toolkit.inpainting.inpaint import (
+    SearchOptions,
+    build_optimizer,
+    build_plugin,
+    inpaint,
+    search_length,
+)
 from inpaint_toolkit.inpainting.search import Objective, search
 
 BATCH = 64
@@ -62,6 +68,12 @@ def run_defaults(**changes) -> SearchOptions:
     return SearchOptions.model_validate({**defaults, **changes})
 
 
+def describe(options: SearchOptions, generator) -> str:
+    initializer = build_plugin("initializer", options.init)
+    iterations, restarts = search_length(options, initializer, generator)
+    return f"init {options.init}, {iterations} it x {restarts} restarts, adapt {options.adapt}"
+
+
 @pytest.fixture
 def packaged(device: torch.device):
     """The packaged face model: the defaults' learned start is trained for it alone."""
@@ -88,8 +100,7 @@ def test_fill_one_face(settings, path, device, packaged, measure, benchmark):
     # average themselves; the defaults' is a few seconds, of which a cold start is part.
     measure(
         fill,
-        case=f"fill one face, {settings} ({options.iterations} iterations x "
-        f"{options.restarts} restarts, init {options.init}, adapt {options.adapt})",
+        case=f"fill one face, {settings} ({describe(options, generator)})",
         path=path,
         items=1,
         unit="faces/s",

@@ -15,7 +15,7 @@ def test_toml_then_flags(tmp_path: Path) -> None:
     path.write_text('iterations = 300\nmask = "half[side=top]"\nseed = 4\n')
     config = load_config(RunConfig, path, {"seed": 9, "restarts": None})
     assert (config.iterations, config.mask, config.seed) == (300, "half[side=top]", 9)
-    assert config.restarts == 8  # not given anywhere: the default
+    assert config.restarts is None  # not given anywhere: the default (by where it starts)
 
 
 def test_unknown_keys_are_refused_with_their_name(tmp_path: Path) -> None:

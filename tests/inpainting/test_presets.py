@@ -67,3 +67,17 @@ def test_a_bad_preset_on_the_command_line_is_refused(capsys) -> None:
 def test_a_preset_that_is_not_a_name_is_refused(preset) -> None:
     with pytest.raises(ValueError, match="preset"):
         RunConfig.model_validate({"preset": preset})
+
+
+def test_the_default_search_length_follows_where_it_starts(tiny_generator) -> None:
+    from inpaint_toolkit.inpainting.inpaint import SearchOptions, build_plugin, search_length
+    from inpaint_toolkit.models import load_models
+
+    packaged, _, _ = load_models(need_discriminator=False)
+    auto = build_plugin("initializer", "auto")
+    assert search_length(SearchOptions(), auto, packaged) == (1, 1)  # the packaged encoder
+    assert search_length(SearchOptions(), auto, tiny_generator) == (1500, 8)  # no encoder
+    random = build_plugin("initializer", "random")
+    assert search_length(SearchOptions(), random, packaged) == (1500, 8)
+    given = SearchOptions(iterations=40, restarts=3)
+    assert search_length(given, auto, packaged) == (40, 3)

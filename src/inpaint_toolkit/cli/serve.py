@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (8000)")
     parser.add_argument("--checkpoint", help="model checkpoint (default: the packaged model)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--iterations", type=int, help="default z-search steps on the page (400)")
+    parser.add_argument("--iterations", type=int, help="default z-search steps on the page (10)")
     parser.add_argument("--restarts", type=int, help="default starting codes per face (6)")
     parser.add_argument("--samples", type=int, help="default versions shown (3)")
     parser.add_argument(

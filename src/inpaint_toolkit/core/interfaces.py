@@ -130,7 +130,9 @@ class Initializer(Protocol):
     rows ``b * restarts`` to ``b * restarts + restarts - 1``.
 
     Image ``b``'s codes must depend on image ``b`` and ``seed + b`` alone, so that a result
-    never depends on the batch an image was in.
+    never depends on the batch an image was in. An initializer may also have
+    ``learned_for(generator) -> bool``: True when its codes are already near the answer,
+    so that the default search is short (one step, one start) instead of the paper's.
     """
 
     def __call__(

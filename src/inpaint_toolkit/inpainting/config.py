@@ -22,7 +22,6 @@ class RunConfig(SearchOptions):
     generator: str = Field("dcgan", description="generator plugin the checkpoint must hold")
     checkpoint: str | None = Field(None, description="model checkpoint (default: packaged)")
     mask: str = Field("center", description="mask or damage plugin, e.g. half[side=top]")
-    restarts: int = Field(8, ge=1, description="random starting codes per image")
     device: str = "auto"
     seed: Seed = 0
     batch_size: int = Field(16, ge=1, description="images per search batch (times restarts)")

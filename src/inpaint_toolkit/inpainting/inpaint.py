@@ -20,14 +20,23 @@ from inpaint_toolkit.core.specs import Options
 from inpaint_toolkit.inpainting.blending import blend
 from inpaint_toolkit.inpainting.search import Objective, SearchResult, StepCallback, search
 
+# The search's length by where it starts. From random codes: the paper's 1,500 steps, and
+# 8 restarts (this toolkit's default before the learned start). From a learned encoder's
+# code: one step and one start, then generator adaptation; measured on 32 held-out faces,
+# a longer search or more restarts only made the holes worse (docs/results.md, the sweep):
+# the search fits the known pixels at the hole's expense, which the encoder, trained on
+# whole faces, does not.
+PAPER_ITERATIONS, PAPER_RESTARTS = 1500, 8
+LEARNED_START_ITERATIONS, LEARNED_START_RESTARTS = 1, 1
+
 # The seed paper's method exactly (and this toolkit's defaults before the learned
 # initialiser and adaptation): random starts, 1,500 Adam steps, 8 restarts, Poisson blending.
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {
         "init": "random",
         "adapt": "none",
-        "iterations": 1500,
-        "restarts": 8,
+        "iterations": PAPER_ITERATIONS,
+        "restarts": PAPER_RESTARTS,
         "loss": "weighted_l1+prior",
         "optimizer": "adam",
         "blend": "poisson",
@@ -46,15 +55,24 @@ class SearchOptions(Options):
         None, description="paper: the seed paper's method exactly (settings given still apply)"
     )
     init: str = Field("auto", description="initializer plugin: auto, encoder or random")
-    adapt: str = Field("none", description="adapter plugin after the search: none or adapt")
+    adapt: str = Field("adapt", description="adapter plugin after the search: adapt or none")
 
     loss: str = Field("weighted_l1+prior", description="loss expression, e.g. weighted_l1+prior")
     prior_weight: float | None = Field(
         None, ge=0, description="lambda: the prior term's weight (default 0.003)"
     )
     optimizer: str = Field("adam", description="z optimiser plugin, e.g. adam[lr=0.01]")
-    iterations: int = Field(1500, ge=1, description="z-search steps (1,500 in the paper)")
-    restarts: int = Field(1, ge=1, description="random starting codes per image")
+    iterations: int | None = Field(
+        None,
+        ge=1,
+        description="z-search steps; default 1 from a learned start, 1,500 (the paper's) from "
+        "random codes",
+    )
+    restarts: int | None = Field(
+        None,
+        ge=1,
+        description="starting codes per image; default 1 from a learned start, 8 from random",
+    )
     samples: int = Field(1, ge=1, description="best distinct fills kept per image")
     blend: str = Field("poisson", description="poisson or overlay")
     precision: str = Field("auto", description="auto (bf16 where fast), fp32 or bf16")
@@ -69,6 +87,14 @@ class SearchOptions(Options):
         if isinstance(preset, str) and preset in PRESETS:
             return {**PRESETS[preset], **values}
         return values  # an unknown preset is then refused by the field's own check
+
+    @model_validator(mode="after")
+    def _enough_restarts(self) -> SearchOptions:
+        if self.restarts is not None and self.samples > self.restarts:
+            raise ValueError(
+                f"samples ({self.samples}) needs at least as many restarts ({self.restarts})"
+            )
+        return self
 
 
 @dataclass
@@ -109,6 +135,7 @@ def inpaint(
     optimizer = build_optimizer(options.optimizer)
     initializer = build_plugin("initializer", options.init)
     adapter = build_plugin("adapter", options.adapt)
+    iterations, restarts = search_length(options, initializer, generator)
     known = known.float()
     has_hole = (known < 0.5).flatten(1).any(1)
     blended = images[:, None].repeat(1, options.samples, 1, 1, 1).float().cpu()
@@ -124,8 +151,8 @@ def inpaint(
         optimizer,
         discriminator=discriminator,
         initializer=initializer,
-        iterations=options.iterations,
-        restarts=options.restarts,
+        iterations=iterations,
+        restarts=restarts,
         samples=options.samples,
         seed=seed,
         precision=options.precision,
@@ -151,6 +178,18 @@ def inpaint(
             options.blend, generated[:, k], images[index].cpu(), known[index].cpu()
         )
     return Inpainted(blended, result, has_hole, adapt_steps)
+
+
+def search_length(
+    options: SearchOptions, initializer: Any, generator: nn.Module
+) -> tuple[int, int]:
+    """Iterations and restarts: as given, or by where the search starts (see above). An
+    initializer says its codes are already near the answer with ``learned_for(generator)``."""
+    learned_for = getattr(initializer, "learned_for", None)
+    learned = bool(learned_for(generator)) if learned_for is not None else False
+    iterations = LEARNED_START_ITERATIONS if learned else PAPER_ITERATIONS
+    restarts = LEARNED_START_RESTARTS if learned else PAPER_RESTARTS
+    return options.iterations or iterations, options.restarts or max(restarts, options.samples)
 
 
 class ZSearchOptions(SearchOptions):

@@ -140,6 +140,7 @@ def run(config: RunConfig, *, progress: bool = True) -> Path:
             summary["images"].append(record)
         if result.search is not None:
             summary["iterations_run"] = result.search.iterations
+            summary["adaptation_steps"] = result.adapt_steps
             summary["precision"] = result.search.precision
         summary["seconds"] = round(time.perf_counter() - started, 2)
         _write_summary(out, summary, histories)

@@ -31,6 +31,9 @@ class RandomStart:
     def __init__(self, options: NoOptions | None = None):
         pass
 
+    def learned_for(self, generator: nn.Module) -> bool:
+        return False  # far from the answer: the search needs the paper's length
+
     def __call__(
         self, generator: nn.Module, target: Tensor, known: Tensor, *, restarts: int, seed: int
     ) -> Tensor:
@@ -63,6 +66,9 @@ class EncoderStart:
     def __init__(self, options: EncoderOptions | None = None):
         self.options = options or EncoderOptions()
         self._loaded: tuple[int, Encoder] | None = None  # (id of its generator, encoder)
+
+    def learned_for(self, generator: nn.Module) -> bool:
+        return True  # near the answer already: a short search, then adaptation
 
     def encoder_for(self, generator: nn.Module) -> Encoder:
         if self._loaded is None or self._loaded[0] != id(generator):
@@ -103,9 +109,7 @@ class AutoStart:
         self.random = RandomStart()
         self._fits: tuple[int, bool] | None = None  # (id of the generator, encoder fits)
 
-    def __call__(
-        self, generator: nn.Module, target: Tensor, known: Tensor, *, restarts: int, seed: int
-    ) -> Tensor:
+    def learned_for(self, generator: nn.Module) -> bool:
         if self._fits is None or self._fits[0] != id(generator):
             try:
                 self.encoder.encoder_for(generator)
@@ -116,7 +120,12 @@ class AutoStart:
                     "random codes (train one with 'inpaint-toolkit train-encoder')"
                 )
                 self._fits = (id(generator), False)
-        start = self.encoder if self._fits[1] else self.random
+        return self._fits[1]
+
+    def __call__(
+        self, generator: nn.Module, target: Tensor, known: Tensor, *, restarts: int, seed: int
+    ) -> Tensor:
+        start = self.encoder if self.learned_for(generator) else self.random
         return start(generator, target, known, restarts=restarts, seed=seed)
 
 
