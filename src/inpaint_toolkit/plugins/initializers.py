@@ -11,6 +11,8 @@ model of your own), with a notice saying so.
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 from pydantic import Field
 from torch import Tensor, nn
@@ -101,6 +103,9 @@ class EncoderStart:
         return codes.clamp(low, high)
 
 
+_TOLD: weakref.WeakSet[nn.Module] = weakref.WeakSet()  # generators told there is no encoder
+
+
 class AutoStart:
     """The packaged encoder if it fits the generator, random codes if not."""
 
@@ -115,10 +120,12 @@ class AutoStart:
                 self.encoder.encoder_for(generator)
                 self._fits = (id(generator), True)
             except InpaintError:
-                notice(
-                    "no encoder was trained for this generator: the search starts from "
-                    "random codes (train one with 'inpaint-toolkit train-encoder')"
-                )
+                if generator not in _TOLD:  # once per model, not once per batch
+                    _TOLD.add(generator)
+                    notice(
+                        "no encoder was trained for this generator: the search starts from "
+                        "random codes (train one with 'inpaint-toolkit train-encoder')"
+                    )
                 self._fits = (id(generator), False)
         return self._fits[1]
 
