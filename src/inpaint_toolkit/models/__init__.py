@@ -31,9 +31,14 @@ from inpaint_toolkit.registry import Registry, get_registry
 DEFAULT_MODEL_FILE = "dcgan_faces_64.safetensors"
 
 
+def packaged_file(name: str) -> Path:
+    """A file that ships inside the package, beside this module."""
+    return Path(str(resources.files("inpaint_toolkit") / "models" / name))
+
+
 def default_model_path() -> Path:
     """The face model that ships inside the package."""
-    return Path(str(resources.files("inpaint_toolkit") / "models" / DEFAULT_MODEL_FILE))
+    return packaged_file(DEFAULT_MODEL_FILE)
 
 
 def load_models(

@@ -10,7 +10,6 @@ a fingerprint of that generator's weights and refuses to load against any other.
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import torch
 from torch import Tensor, nn
 
 from inpaint_toolkit.core.checkpoint import (
-    check_state,
     load_state_strict,
     prefixed,
     read_checkpoint,
@@ -26,13 +24,14 @@ from inpaint_toolkit.core.checkpoint import (
     unprefixed,
 )
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.models import packaged_file
 
 DEFAULT_ENCODER_FILE = "encoder_faces_64.safetensors"
 
 
 def default_encoder_path() -> Path:
     """The encoder for the packaged face model, shipped beside it."""
-    return Path(str(resources.files("inpaint_toolkit") / "models" / DEFAULT_ENCODER_FILE))
+    return packaged_file(DEFAULT_ENCODER_FILE)
 
 
 def generator_fingerprint(generator: nn.Module) -> str:
@@ -154,6 +153,5 @@ def load_encoder(
     if encoder.z_dim != getattr(generator, "z_dim", encoder.z_dim):
         raise InpaintError(f"{path}: the encoder gives {encoder.z_dim}-d codes, G takes others")
     state = unprefixed("encoder", tensors)
-    check_state(encoder, state, f"{path} (encoder)")
-    load_state_strict(encoder, state, f"{path} (encoder)")
+    load_state_strict(encoder, state, f"{path} (encoder)")  # checks keys, shapes, NaN first
     return encoder.to(device).eval()
