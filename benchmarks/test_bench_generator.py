@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import onnxruntime
 import pytest
 import torch
 from bench_support import PATHS, prepare
@@ -9,7 +10,7 @@ from bench_support import PATHS, prepare
 from inpaint_toolkit.core import runtime
 from inpaint_toolkit.core.checkpoint import model_record
 from inpaint_toolkit.export.onnx_export import export_generator
-from inpaint_toolkit.export.onnx_runtime import OnnxGenerator
+from inpaint_toolkit.export.onnx_runtime import CUDA_PROVIDER, OnnxGenerator
 from inpaint_toolkit.plugins.dcgan import DCGANGenerator, DCGANOptions
 
 
@@ -27,6 +28,8 @@ def onnx_file(tmp_path_factory):
 def test_generator_forward(path, batch, device, generator, onnx_file, measure):
     z = generator.sample_z(batch, generator=torch.Generator().manual_seed(0), device=device)
     if path == "onnx":
+        if device.type == "cuda" and CUDA_PROVIDER not in onnxruntime.get_available_providers():
+            pytest.skip("this onnxruntime build has no CUDA provider (onnxruntime-gpu)")
         # As many CPU threads as torch takes, so the comparison is like for like.
         onnx_generator = OnnxGenerator(onnx_file, device.type, threads=torch.get_num_threads())
         assert onnx_generator.provider.startswith(device.type.upper())  # no silent fallback

@@ -155,3 +155,11 @@ def test_init_with_another_architecture_is_a_one_line_error(faces, tmp_path):
     with pytest.raises(InpaintError, match="does not fit the model") as caught:
         train(config, progress=False)
     assert "\n" not in str(caught.value)
+
+
+def test_score_every_skips_epochs_but_always_scores_the_last(faces, tmp_path):
+    out = tmp_path / "run"
+    config = tiny_config(faces, out, epochs=3, eval_data=[str(faces)], score_every=2)
+    train(config, progress=False)
+    scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    assert [s["epoch"] for s in scores] == [2, 3]

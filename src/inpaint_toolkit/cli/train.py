@@ -38,6 +38,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="FACES",
         help="held-out faces: the prior's SWD and judge score are logged every epoch",
     )
+    parser.add_argument(
+        "--score-every",
+        type=int,
+        dest="score_every",
+        metavar="EPOCHS",
+        help="score the prior every this many epochs (1), and at the run's end",
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--image-size", type=int, dest="image_size", help="32, 64 or 128")
     parser.add_argument("--generator", help="generator plugin, e.g. dcgan[z_dim=100]")
@@ -80,6 +87,7 @@ def handle(args: argparse.Namespace) -> int:
             "r1",
             "init",
             "eval_data",
+            "score_every",
             "seed",
             "image_size",
             "precision",

@@ -30,7 +30,10 @@ class Generator(Protocol):
 
     def sample_z(
         self, n: int, *, generator: torch.Generator | None = None, device: Any = None
-    ) -> Tensor: ...
+    ) -> Tensor:
+        """``n`` codes on ``device``; the same ``generator`` seed gives the same codes on
+        every device (draw where the generator lives, then move)."""
+        ...
 
 
 @runtime_checkable

@@ -104,7 +104,10 @@ class DCGANGenerator(nn.Module):
         self, n: int, *, generator: torch.Generator | None = None, device: Any = None
     ) -> Tensor:
         low, high = self.z_range
-        z = torch.rand(n, self.z_dim, generator=generator, device=device or "cpu")
+        # Drawn where the random generator lives (the CPU unless a CUDA one is given), then
+        # moved: the same seed gives the same codes on every device.
+        drawn_on = generator.device if generator is not None else "cpu"
+        z = torch.rand(n, self.z_dim, generator=generator, device=drawn_on)
         return (z * (high - low) + low).to(device or self.project.weight.device)
 
 

@@ -34,6 +34,9 @@ class TrainConfig(Config):
     eval_data: list[str] = Field(
         default_factory=list, description="held-out faces to score the prior on every epoch"
     )
+    score_every: int = Field(
+        1, ge=1, description="epochs between prior scores (on a GPU an epoch takes seconds)"
+    )
     seed: Seed = 0
     generator: PluginChoice = PluginChoice(name="dcgan")
     discriminator: PluginChoice = PluginChoice(name="dcgan")

@@ -77,6 +77,9 @@ def train(
     device = distributed.device_for(runtime.resolve_device(config.device))
     precision = runtime.resolve_precision(config.precision, device)
     memory_format = runtime.memory_format(device, precision)
+    if device.type == "cuda":
+        # Every step has the same shapes, so cuDNN's timed choice of kernels pays at once.
+        torch.backends.cudnn.benchmark = True
     out = Path(config.out)
     checkpoint_path = out / CHECKPOINT_NAME
     policy = parse_policy(config.augment)
@@ -231,7 +234,8 @@ def train(
                 use_sampled()
             if epoch_done and rank == 0:
                 files.samples(sample_grid(sampled, fixed_z), epoch + 1)
-                if held_out is not None:
+                scored = (epoch + 1) % config.score_every == 0 or step == total_steps
+                if held_out is not None and scored:
                     _score(sampled, held_out, files, step, epoch + 1, bar)
             if saving:
                 if broken := non_finite(state):  # finite losses, yet the step made NaNs
