@@ -12,6 +12,7 @@ from inpaint_toolkit.inpainting.search import Objective
 from inpaint_toolkit.plugins.adaptation import (
     drift_gradient,
     held_out_l1,
+    laid_out_like,
     split_known,
     weight_drift,
 )
@@ -279,3 +280,15 @@ def test_adaptation_brings_real_held_out_faces_closer_in_the_hole(celeba_test_fa
         images = adapter(generator, found.z[:, 0], problem, objective, seed=0).images
         errors[name] = ((images - truth).abs() * hole).sum() / (3 * hole.sum())
     assert errors["adapt"] < 0.9 * errors["none"]
+
+
+def test_gradients_are_laid_out_like_the_permuted_weight_copies():
+    # A channels_last model's per-image copies are dense but permuted; fused Adam on CUDA
+    # refuses a gradient in any other layout (seen on an H200).
+    weight = torch.randn(8, 4, 5, 5).to(memory_format=torch.channels_last)
+    copies = weight.expand(3, *weight.shape).clone()
+    grad = torch.randn(copies.shape)  # contiguous, as autograd may return it
+    assert grad.stride() != copies.stride()
+    laid_out = laid_out_like(copies, grad)
+    assert laid_out.stride() == copies.stride() and torch.equal(laid_out, grad)
+    assert laid_out_like(copies, laid_out) is laid_out  # already right: no copy

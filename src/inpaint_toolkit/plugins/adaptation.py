@@ -271,9 +271,18 @@ class GeneratorAdaptation:
                 if grad is not None and o.pull > 0:
                     drift = drift_gradient(weight.detach(), originals[name], total)
                     grad.add_(drift, alpha=o.pull)
-                weight.grad = grad
+                weight.grad = laid_out_like(weight, grad)
             optimizer.step()
             step += 1
+
+
+def laid_out_like(weight: Tensor, grad: Tensor) -> Tensor:
+    """``grad`` with ``weight``'s strides. Fused Adam on CUDA refuses a gradient laid out
+    otherwise, and a channels_last model's per-image copies are permuted (dense, but not
+    contiguous) while autograd may hand back another order."""
+    if grad.stride() == weight.stride():
+        return grad
+    return torch.empty_like(weight).copy_(grad)
 
 
 def _batched_render(model: nn.Module, precision: str):
