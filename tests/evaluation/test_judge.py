@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -46,3 +48,20 @@ def test_summary_counts_two_eyes_per_image(judge: FaceJudge):
 def test_wrong_input_is_refused(judge: FaceJudge):
     with pytest.raises(ValueError, match="uint8"):
         judge.judge(np.zeros((1, 64, 64, 3), np.float32))
+
+
+def test_an_opencv_without_cascades_is_a_one_line_error(monkeypatch):
+    import types
+
+    from inpaint_toolkit.core.errors import InpaintError
+    from inpaint_toolkit.evaluation import judge as judge_module
+
+    partial = types.ModuleType("cv2")  # as one GPU image's OpenCV: cv2.data, no classifier
+    partial.data = types.SimpleNamespace(haarcascades="/nowhere")
+    monkeypatch.setitem(sys.modules, "cv2", partial)
+    judge_module._cascades.cache_clear()
+    try:
+        with pytest.raises(InpaintError, match="needs OpenCV with its Haar cascades"):
+            FaceJudge()
+    finally:
+        judge_module._cascades.cache_clear()

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from inpaint_toolkit.core.checkpoint import read_checkpoint
 from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.interfaces import Discriminator, Generator, GrowingModel
-from inpaint_toolkit.models import load_models
+from inpaint_toolkit.models import load_models, package_models
 from inpaint_toolkit.plugins.dcgan import (
     DCGANDiscriminator,
     DCGANDiscriminatorOptions,
@@ -326,6 +326,15 @@ def test_resuming_in_the_middle_of_a_fade_is_exact(faces, tmp_path, monkeypatch)
     stopped = train(tiny_config(faces, out), progress=False)
     monkeypatch.undo()
     assert not stopped.finished and stopped.step == STOP_AT
+    # Loaded from the stopped run's file (or its packaged copy), the pair is where it
+    # stopped: mid-fade at 16x16, not a full-size network with unlearnt blocks.
+    shipped = package_models(out / CHECKPOINT_NAME, tmp_path / "stopped.safetensors")
+    for path in (out / CHECKPOINT_NAME, shipped):
+        g, d, _ = load_models(path)
+        assert g.progress == d.progress == pytest.approx(STOP_AT / STEPS)
+        assert g.resolution == 16 and 0 < g.alpha < 1
+    assert load_models(straight / CHECKPOINT_NAME)[0].progress == 1  # a finished run
+
     finished = train(tiny_config(faces, out, resume=True), progress=False)
     assert finished.finished and finished.step == STEPS
 

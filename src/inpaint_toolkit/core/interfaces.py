@@ -53,7 +53,7 @@ class GrowingModel(Protocol):
     of the run done, in [0, 1); the model derives everything (its current resolution, a
     fade-in weight) from that number alone, so a run resumed at any step, mid-fade
     included, continues exactly. Outside training a model is used as last told; a loaded
-    model is a finished one (progress 1).
+    model is told where its file's run stopped (a finished run: 1).
     """
 
     def set_training_progress(self, fraction: float) -> None: ...

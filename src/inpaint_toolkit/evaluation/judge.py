@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 from torch import Tensor
 
+from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.images import to_uint8
 
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
@@ -141,11 +142,17 @@ def _count_eyes(eyes: np.ndarray, region_width: int) -> int:
 
 @cache
 def _cascades():
-    import cv2
+    try:
+        import cv2
 
-    folder = Path(cv2.data.haarcascades)
-    faces = cv2.CascadeClassifier(str(folder / FACE_CASCADE))
-    eyes = cv2.CascadeClassifier(str(folder / EYE_CASCADE))
+        folder = Path(cv2.data.haarcascades)
+        faces = cv2.CascadeClassifier(str(folder / FACE_CASCADE))
+        eyes = cv2.CascadeClassifier(str(folder / EYE_CASCADE))
+    except (ImportError, AttributeError) as exc:  # a partial OpenCV build (seen on a GPU image)
+        raise InpaintError(
+            "the face judge needs OpenCV with its Haar cascades (pip install "
+            f"opencv-python-headless); this Python's OpenCV has none ({exc})"
+        ) from None
     if faces.empty() or eyes.empty():
-        raise RuntimeError(f"OpenCV's Haar cascades are missing from {folder}")
+        raise InpaintError(f"OpenCV's Haar cascades are missing from {folder}")
     return faces, eyes

@@ -25,6 +25,7 @@ from inpaint_toolkit.core.checkpoint import (
     unprefixed,
 )
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.interfaces import GrowingModel
 from inpaint_toolkit.core.specs import Kind
 from inpaint_toolkit.registry import Registry, get_registry
 
@@ -80,7 +81,26 @@ def load_models(
         discriminator_weights = unprefixed("discriminator", tensors)
         d = _build_loaded(registry, "discriminator", d_name, d_options, discriminator_weights, path)
         d = d.to(device).eval()
+    progress = training_progress(metadata)
+    if progress < 1:  # a run stopped mid-growth: the models as far as they had grown
+        for model in (g, d):
+            if isinstance(model, GrowingModel):
+                model.set_training_progress(progress)
     return g.to(device).eval(), d, metadata
+
+
+def training_progress(metadata: Mapping[str, Any]) -> float:
+    """How far through its run a model file was taken, in [0, 1]; 1 for a finished run or
+    a file that does not say. A growing model is loaded at that stage: at full size, a
+    model stopped mid-growth would render through blocks it has not learnt yet."""
+    recorded = metadata.get("training_progress")
+    if isinstance(recorded, (int, float)) and 0 <= recorded <= 1:
+        return float(recorded)
+    epoch = metadata.get("epoch")
+    epochs = (metadata.get("train_config") or {}).get("epochs")
+    if isinstance(epoch, (int, float)) and isinstance(epochs, int) and epochs > 0:
+        return min(1.0, max(0.0, epoch / epochs))
+    return 1.0
 
 
 def _model_record(metadata: Mapping[str, Any], kind: Kind, path: Path) -> tuple[str, dict]:
@@ -139,7 +159,7 @@ def package_models(
     """A training checkpoint slimmed for shipping: G and D only, floats in ``dtype`` (half
     by default: a quarter of the size), metadata and training provenance kept.
 
-    ``python -m inpaint_toolkit.core.checkpoint SOURCE TARGET`` does this from a shell.
+    ``python -m inpaint_toolkit.models SOURCE TARGET`` does this from a shell.
     """
     tensors, metadata = read_checkpoint(source)
     if any(key.startswith("generator_ema.") for key in tensors):  # ship the average
@@ -169,6 +189,7 @@ def package_models(
             "generator": metadata["generator"],
             "discriminator": metadata["discriminator"],
             "step": metadata.get("step"),
+            "training_progress": training_progress(metadata),
             "provenance": provenance,
         },
     )

@@ -127,6 +127,10 @@ def train(
         if config.eval_data and rank == 0
         else None
     )
+    if held_out is not None:  # a judge that cannot run should stop the run now, not at epoch 1
+        from inpaint_toolkit.evaluation.judge import FaceJudge
+
+        FaceJudge()
     sampled = g_ema if g_ema is not None else g  # what is sampled, scored and shipped
     fixed_z = g.sample_z(SAMPLE_COUNT, generator=torch.Generator().manual_seed(1234), device=device)
     augment = _augment_with(policy, noise)
