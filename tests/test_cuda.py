@@ -88,13 +88,15 @@ def test_search_on_cuda_follows_the_cpu_search(tiny_generator, tiny_discriminato
     torch.testing.assert_close(gpu.generated.cpu(), cpu.generated, atol=5e-2, rtol=0)
 
 
-def test_inpainting_on_cuda_with_the_defaults_keeps_every_known_pixel():
+# bf16 makes the search hand channels_last models to the adaptation (a failure seen once)
+@pytest.mark.parametrize("precision", ["auto", "bf16"])
+def test_inpainting_on_cuda_with_the_defaults_keeps_every_known_pixel(precision):
     g_cpu, d_cpu, _ = load_models()
     with torch.no_grad():
         faces = g_cpu(g_cpu.sample_z(4, generator=torch.Generator().manual_seed(3)))
     known = centre_hole(4, 64)
     damaged = faces * known
-    options = SearchOptions()  # the defaults: learned start, adaptation
+    options = SearchOptions(precision=precision)  # the defaults: learned start, adaptation
     on_gpu = inpaint(*load_models(device="cuda")[:2], damaged, known, options, progress=False)
     on_cpu = inpaint(g_cpu, d_cpu, damaged, known, options, progress=False)
 

@@ -93,7 +93,7 @@ class AdaptOptions(Options):
         DEFAULT_PATIENCE, ge=1, description="steps without a better held-out error before stopping"
     )
     precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="auto: bf16 on a CUDA GPU that has it, fp32 on the CPU"
+        "auto", description="auto: fp32 (bf16 was no faster on the CPU; CUDA's default is fp32)"
     )
     chunk: int = Field(
         DEFAULT_CHUNK,
