@@ -343,3 +343,21 @@ def test_resuming_in_the_middle_of_a_fade_is_exact(faces, tmp_path, monkeypatch)
         key.startswith("generator_ema.") for key in read_checkpoint(out / CHECKPOINT_NAME)[0]
     )
     assert deterministic(metrics(out)) == deterministic(metrics(straight))
+
+
+def test_the_pair_brings_progans_optimiser_unless_the_user_sets_one(faces, tmp_path):
+    def used(out: Path) -> dict:
+        return read_checkpoint(out / CHECKPOINT_NAME)[1]["train_config"]
+
+    train(tiny_config(faces, tmp_path / "own"), progress=False)
+    assert (used(tmp_path / "own")["lr"], used(tmp_path / "own")["beta1"]) == (1e-3, 0.0)
+    assert used(tmp_path / "own")["beta2"] == 0.99
+
+    train(tiny_config(faces, tmp_path / "given", lr=5e-4), progress=False)
+    assert (used(tmp_path / "given")["lr"], used(tmp_path / "given")["beta1"]) == (5e-4, 0.0)
+
+    plain = {**TINY_G, "options": {**TINY_G["options"], "equalized_lr": False}}
+    plain_d = {**TINY_D, "options": {**TINY_D["options"], "equalized_lr": False}}
+    out = tmp_path / "plain"
+    train(tiny_training_config(faces, out, generator=plain, discriminator=plain_d), progress=False)
+    assert (used(out)["lr"], used(out)["beta1"]) == (2e-4, 0.5)  # He init: the DCGAN's

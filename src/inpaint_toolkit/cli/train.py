@@ -19,10 +19,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="TOML file with any of these settings")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int, dest="batch_size")
-    parser.add_argument("--lr", type=float, help="Adam learning rate (2e-4)")
+    parser.add_argument("--lr", type=float, help="Adam learning rate (2e-4; progressive: 1e-3)")
     parser.add_argument("--lr-g", type=float, dest="lr_g", help="G's own learning rate")
     parser.add_argument("--lr-d", type=float, dest="lr_d", help="D's own learning rate")
-    parser.add_argument("--beta1", type=float, help="Adam beta1 (0.5)")
+    parser.add_argument("--beta1", type=float, help="Adam beta1 (0.5; progressive: 0)")
+    parser.add_argument("--beta2", type=float, help="Adam beta2 (0.999; progressive: 0.99)")
     parser.add_argument(
         "--ema", type=float, help="decay of the average of G's weights (0.999; 0: none)"
     )
@@ -82,6 +83,7 @@ def handle(args: argparse.Namespace) -> int:
             "lr_g",
             "lr_d",
             "beta1",
+            "beta2",
             "ema",
             "augment",
             "r1",

@@ -10,7 +10,7 @@ attributes. Conventions everywhere:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -57,6 +57,18 @@ class GrowingModel(Protocol):
     """
 
     def set_training_progress(self, fraction: float) -> None: ...
+
+
+@runtime_checkable
+class TrainingRecipe(Protocol):
+    """A generator or discriminator that needs its own optimiser settings.
+
+    ``training_defaults`` maps ``train`` settings (``lr``, ``beta1``, ``beta2``, ...) to the
+    values the model trains well with; ``train`` uses them for every setting the user did
+    not give (flag or TOML), and the run's log and checkpoint record what was used.
+    """
+
+    training_defaults: Mapping[str, Any]
 
 
 @dataclass

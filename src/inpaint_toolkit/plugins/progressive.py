@@ -31,8 +31,8 @@ onwards, with alpha rising linearly from 0 to 1. The schedule (``growth_stage``)
 run into phases: stable at 4x4, then a fade and a stable phase per new resolution; the last,
 full-resolution stable phase takes ``final_share`` of the run, the others share the rest
 equally. Everything is a pure function of the progress fraction the training loop passes
-to ``set_training_progress``, so a resumed run continues exactly; a model never told
-(fresh or loaded) is at progress 1, the finished full-resolution network.
+to ``set_training_progress``, so a resumed run continues exactly; a fresh model is at
+progress 1, the finished full-resolution network, and a loaded one where its run stopped.
 
 At every stage the interface is the full-size one: G upsamples its current low-resolution
 image (nearest neighbour) to ``image_size``, and D average-pools its full-size input down
@@ -216,7 +216,17 @@ def _leaky() -> nn.LeakyReLU:
 
 
 class _Growing(nn.Module):
-    """What G and D share: the stage (level, alpha) derived from the training progress."""
+    """What G and D share: the stage (level, alpha) derived from the training progress,
+    and ProGAN's optimiser settings (``TrainingRecipe``)."""
+
+    @property
+    def training_defaults(self) -> dict[str, Any]:
+        # Weights stored N(0, 1) make Adam's steps relative to unit-scale weights, so the
+        # DCGAN's lr 2e-4 learns several times slower here; ProGAN's 1e-3 with betas
+        # (0, 0.99) is what the pair trains with (measured: docs/model.md).
+        if not self.options.equalized_lr:
+            return {}
+        return {"lr": 1e-3, "beta1": 0.0, "beta2": 0.99}
 
     def __init__(self, options: ProgressiveOptions):
         super().__init__()

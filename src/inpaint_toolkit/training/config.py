@@ -14,6 +14,8 @@ class TrainConfig(Config):
     out: Path = Field(Path("runs/train"), description="folder for checkpoint, samples, plots")
     epochs: int = Field(25, ge=1)
     batch_size: int = Field(64, ge=2)
+    # A model may bring its own optimiser settings (TrainingRecipe): they replace these
+    # defaults, never a value the user gave.
     lr: float = Field(2e-4, gt=0, description="Adam learning rate of G and D")
     lr_g: float | None = Field(None, gt=0, description="G's own learning rate (default: lr)")
     lr_d: float | None = Field(None, gt=0, description="D's own learning rate (default: lr)")

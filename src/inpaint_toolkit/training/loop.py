@@ -35,7 +35,7 @@ from tqdm import tqdm
 from inpaint_toolkit.core import distributed, runtime
 from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.core.images import to_tensor
-from inpaint_toolkit.core.interfaces import GrowingModel
+from inpaint_toolkit.core.interfaces import GrowingModel, TrainingRecipe
 from inpaint_toolkit.data.faces import load_faces, open_faces
 from inpaint_toolkit.registry import Registry, get_registry
 from inpaint_toolkit.training import ema
@@ -96,6 +96,7 @@ def train(
     )
     g = g.to(device, memory_format=memory_format)
     d = d.to(device, memory_format=memory_format)
+    config = with_model_defaults(config, g, d)
     betas = (config.beta1, config.beta2)
     opt_g = torch.optim.Adam(g.parameters(), lr=config.lr_g or config.lr, betas=betas)
     opt_d = torch.optim.Adam(d.parameters(), lr=config.lr_d or config.lr, betas=betas)
@@ -152,6 +153,7 @@ def train(
         files.note(
             f"{len(faces)} images ({faces.skipped} unreadable skipped), {steps_per_epoch} steps "
             f"per epoch, {world} process(es), {device.type} {precision}, "
+            f"lr G {config.lr_g or config.lr} D {config.lr_d or config.lr}, betas {betas}, "
             f"ema {config.ema or 'off'}, augment {','.join(policy) or 'off'}, r1 {config.r1}"
         )
 
@@ -265,6 +267,17 @@ def train(
     files.close()
     distributed.finish()
     return TrainResult(checkpoint_path, step, step // steps_per_epoch, not stopped_early)
+
+
+def with_model_defaults(config: TrainConfig, g: nn.Module, d: nn.Module) -> TrainConfig:
+    """``config`` with the models' own ``training_defaults`` (``TrainingRecipe``) for the
+    settings the user left unset; G's word wins where the two differ."""
+    wanted: dict[str, Any] = {}
+    for model in (d, g):
+        if isinstance(model, TrainingRecipe):
+            wanted.update(model.training_defaults)
+    unset = {key: value for key, value in wanted.items() if key not in config.model_fields_set}
+    return config.model_copy(update=unset) if unset else config
 
 
 def train_step(
