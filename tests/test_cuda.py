@@ -51,13 +51,13 @@ def test_training_on_cuda_gives_a_model_the_cpu_loads_and_resumes(tmp_path):
     )
     assert resumed.finished and resumed.step == 12
 
-    g_cpu, d_cpu, _ = load_models(out / CHECKPOINT_NAME)  # loads on the CPU
+    g_cpu, _, _ = load_models(out / CHECKPOINT_NAME)  # loads on the CPU
     g_gpu, _, _ = load_models(out / CHECKPOINT_NAME, device="cuda")
     z = g_cpu.sample_z(8, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         on_cpu = g_cpu(z)
         on_gpu = g_gpu(z.cuda()).cpu()
-    assert torch.isfinite(on_cpu).all() and on_cpu.std() > 0.01  # it learnt something
+    assert torch.isfinite(on_cpu).all() and on_cpu.std() > 0.01  # finite, not one flat image
     torch.testing.assert_close(on_gpu, on_cpu, atol=2e-2, rtol=0)
 
 
