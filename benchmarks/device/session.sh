@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One prepared run on a lent GPU machine (under 10 minutes; give it timeout_s 600):
-#   1. train the DCGAN face prior for TRAIN_MINUTES (TRAIN_ARGS adds flags, e.g. --init);
+#   1. train the DCGAN face prior for TRAIN_MINUTES (TRAIN_ARGS adds flags, e.g. --init;
+#      for the progressive pair give --generator/--discriminator progressive and --epochs
+#      small enough for its growth schedule to end inside TRAIN_MINUTES: ~2,400 images/s);
 #   2. package it and train its encoder (the learned start) for ENCODER_SECONDS;
 #   3. the CUDA tests, then the benchmark suite on the GPU.
 # The prior is scored and evaluated back here: the machine's OpenCV has no Haar cascades,
