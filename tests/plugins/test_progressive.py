@@ -312,7 +312,7 @@ def test_resuming_in_the_middle_of_a_fade_is_exact(faces, tmp_path, monkeypatch)
     assert probe.resolution == 16 and 0 < probe.alpha < 1  # the 16x16 block half faded in
 
     straight = tmp_path / "straight"
-    assert train(tiny_config(faces, straight), progress=False).step == STEPS
+    assert train(tiny_config(faces, straight, ema=0.999), progress=False).step == STEPS
 
     out = tmp_path / "stopped"
     log = training.RunFiles.log
@@ -323,7 +323,7 @@ def test_resuming_in_the_middle_of_a_fade_is_exact(faces, tmp_path, monkeypatch)
             os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(training.RunFiles, "log", log_then_terminate)
-    stopped = train(tiny_config(faces, out), progress=False)
+    stopped = train(tiny_config(faces, out, ema=0.999), progress=False)
     monkeypatch.undo()
     assert not stopped.finished and stopped.step == STOP_AT
     # Loaded from the stopped run's file (or its packaged copy), the pair is where it
@@ -335,7 +335,7 @@ def test_resuming_in_the_middle_of_a_fade_is_exact(faces, tmp_path, monkeypatch)
         assert g.resolution == 16 and 0 < g.alpha < 1
     assert load_models(straight / CHECKPOINT_NAME)[0].progress == 1  # a finished run
 
-    finished = train(tiny_config(faces, out, resume=True), progress=False)
+    finished = train(tiny_config(faces, out, ema=0.999, resume=True), progress=False)
     assert finished.finished and finished.step == STEPS
 
     assert_same_training_state(straight, out)
@@ -351,7 +351,7 @@ def test_the_pair_brings_progans_optimiser_unless_the_user_sets_one(faces, tmp_p
 
     train(tiny_config(faces, tmp_path / "own"), progress=False)
     assert (used(tmp_path / "own")["lr"], used(tmp_path / "own")["beta1"]) == (1e-3, 0.0)
-    assert used(tmp_path / "own")["beta2"] == 0.99
+    assert (used(tmp_path / "own")["beta2"], used(tmp_path / "own")["ema"]) == (0.99, 0.0)
 
     train(tiny_config(faces, tmp_path / "given", lr=5e-4), progress=False)
     assert (used(tmp_path / "given")["lr"], used(tmp_path / "given")["beta1"]) == (5e-4, 0.0)
@@ -361,3 +361,4 @@ def test_the_pair_brings_progans_optimiser_unless_the_user_sets_one(faces, tmp_p
     out = tmp_path / "plain"
     train(tiny_training_config(faces, out, generator=plain, discriminator=plain_d), progress=False)
     assert (used(out)["lr"], used(out)["beta1"]) == (2e-4, 0.5)  # He init: the DCGAN's
+    assert used(out)["ema"] == 0.0

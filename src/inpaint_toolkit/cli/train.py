@@ -25,7 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--beta1", type=float, help="Adam beta1 (0.5; progressive: 0)")
     parser.add_argument("--beta2", type=float, help="Adam beta2 (0.999; progressive: 0.99)")
     parser.add_argument(
-        "--ema", type=float, help="decay of the average of G's weights (0.999; 0: none)"
+        "--ema",
+        type=float,
+        help="decay of the average of G's weights (0.999; 0: none; progressive: 0)",
     )
     parser.add_argument(
         "--augment", help="DiffAugment policy for D: color,translation,cutout (default) or none"

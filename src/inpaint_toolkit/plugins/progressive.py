@@ -221,12 +221,13 @@ class _Growing(nn.Module):
 
     @property
     def training_defaults(self) -> dict[str, Any]:
-        # Weights stored N(0, 1) make Adam's steps relative to unit-scale weights, so the
-        # DCGAN's lr 2e-4 learns several times slower here; ProGAN's 1e-3 with betas
-        # (0, 0.99) is what the pair trains with (measured: docs/model.md).
+        # No weight average: averaged across growth stages it was noise after 1,835 steps
+        # while the live G drew faces (measured: docs/model.md). Weights stored N(0, 1)
+        # make Adam's steps relative to unit-scale weights, so the DCGAN's lr 2e-4 learns
+        # several times slower here; ProGAN's 1e-3 with betas (0, 0.99) is what it needs.
         if not self.options.equalized_lr:
-            return {}
-        return {"lr": 1e-3, "beta1": 0.0, "beta2": 0.99}
+            return {"ema": 0.0}
+        return {"ema": 0.0, "lr": 1e-3, "beta1": 0.0, "beta2": 0.99}
 
     def __init__(self, options: ProgressiveOptions):
         super().__init__()
