@@ -121,6 +121,29 @@ def test_sample_score_compares_two_models_in_one_run(checkpoint, tmp_path, capsy
     assert scores[0]["swd"] != scores[1]["swd"] and all(s["swd"] > 0 for s in scores)
 
 
+def _block_faces(path: Path, count: int, seed: int) -> Path:
+    """Faces of 4x4 random colour blocks, 32x32: one distribution, any number of sets."""
+    blocks = np.random.default_rng(seed).integers(0, 256, size=(count, 4, 4, 3), dtype=np.uint8)
+    np.savez(path, images=blocks.repeat(8, axis=1).repeat(8, axis=2))
+    return path
+
+
+def test_sample_score_reference_gives_the_floor_of_real_faces(checkpoint, tmp_path, capsys):
+    held_out = _block_faces(tmp_path / "held_out.npz", 24, seed=0)
+    training = _block_faces(tmp_path / "training.npz", 40, seed=1)  # same kind, other faces
+    out = tmp_path / "scores.json"
+    argv = ["sample", "--score", "--data", str(held_out), "--checkpoint", str(checkpoint)]
+    assert main([*argv, "--reference", str(training), "--n", "30", "--out", str(out)]) == 0
+    model, floor = json.loads(out.read_text())
+    assert floor["checkpoint"] == f"real faces from {training}"
+    assert floor["samples"] == 24 and floor["judge_samples"] == 30
+    # faces drawn like the held-out ones are far closer to them than an untrained model
+    assert 0 < floor["swd"] < model["swd"] / 2
+    assert main([*argv, "--reference", str(training), "--n", "41"]) == 2
+    error = capsys.readouterr().err
+    assert "--reference holds 40 faces; --score needs 41" in error and error.count("\n") == 1
+
+
 def test_sample_score_without_data_is_a_one_line_error(capsys):
     assert main(["sample", "--score"]) == 2
     error = capsys.readouterr().err

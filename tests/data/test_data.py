@@ -140,6 +140,20 @@ def test_zip_archives_are_read_member_by_member_in_name_order(tmp_path):
     assert np.array_equal(load_faces([archive], 32).images[1], by_name["1.png"])
 
 
+def test_a_source_named_twice_is_drawn_twice_as_often(tmp_path):
+    """How a training mix is weighted: one set of 2 + 3 + 3 faces, no option needed."""
+    from inpaint_toolkit.data.faces import open_faces
+
+    small = tmp_path / "small.npz"
+    np.savez(small, images=smooth_images(2, 32))
+    archive = write_zip(
+        tmp_path / "other.zip", smooth_images(3, 32, seed=1), ["a.png", "b.png", "c.png"]
+    )
+    faces = open_faces([small, archive, archive], 32)
+    assert len(faces) == 8
+    assert np.array_equal(faces.take([2, 3, 4]), faces.take([5, 6, 7]))
+
+
 def test_a_corrupt_archive_or_member_is_a_one_line_error(tmp_path):
     from inpaint_toolkit.data.faces import open_faces
 

@@ -93,6 +93,32 @@ def test_an_encoder_refuses_another_generator(tiny_checkpoint, faces_npz, tmp_pa
         load_encoder(out, generator)
 
 
+def test_init_starts_from_an_encoder_made_for_another_generator(
+    tiny_checkpoint, faces_npz, tmp_path
+) -> None:
+    """A fine-tuned generator's encoder can start from its parent's (the fingerprint
+    differs, the coordinates hardly)."""
+    from inpaint_toolkit.core.checkpoint import read_checkpoint, save_checkpoint
+
+    parent = train_encoder(config(tiny_checkpoint, faces_npz, tmp_path / "p.pt"), progress=False)
+    tensors, metadata = read_checkpoint(tiny_checkpoint)
+    nudged = tmp_path / "nudged.safetensors"
+    save_checkpoint(
+        nudged, {k: v * 1.01 if v.is_floating_point() else v for k, v in tensors.items()}, metadata
+    )
+    settings = config(nudged, faces_npz, tmp_path / "c.pt", steps=1, lr=1e-12, init=str(parent))
+    child = train_encoder(settings, progress=False)
+    generator, _, _ = load_models(nudged, need_discriminator=False)
+    old = dict(load_encoder(parent, generator, same_generator=False).named_parameters())
+    new = dict(load_encoder(child, generator).named_parameters())  # made for the nudged G now
+    assert all(torch.allclose(old[key], new[key], atol=1e-6) for key in old)
+    with pytest.raises(InpaintError, match="other options"):
+        train_encoder(
+            config(nudged, faces_npz, tmp_path / "w.pt", init=str(parent), widths=[8, 8]),
+            progress=False,
+        )
+
+
 def test_the_packaged_encoder_fits_the_packaged_model() -> None:
     generator, _, _ = load_models(need_discriminator=False)
     encoder = load_encoder(None, generator)

@@ -46,6 +46,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data", nargs="+", metavar="FACES", help="held-out real faces for --score"
     )
+    parser.add_argument(
+        "--reference",
+        nargs="+",
+        metavar="FACES",
+        help="with --score, also score real faces drawn at random from these files (the "
+        "training data, say) as if a model had drawn them: the floor a generator of exactly "
+        "those faces would reach (a file named twice is drawn twice as often)",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -59,8 +67,8 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.score:
         return _score(args)
-    if args.data:
-        raise InpaintError("--data is for --score; add --score or drop --data")
+    if args.data or args.reference:
+        raise InpaintError("--data and --reference are for --score; add --score")
     if args.out is None:
         raise InpaintError("--out is needed: the PNG grid to write")
     if args.checkpoint and len(args.checkpoint) > 1:
@@ -124,27 +132,57 @@ def _score(args: argparse.Namespace) -> int:
     from inpaint_toolkit.core.images import atomic_write, to_tensor
     from inpaint_toolkit.core.runtime import resolve_device
     from inpaint_toolkit.data.faces import load_faces
-    from inpaint_toolkit.evaluation.prior_score import score_generator
+    from inpaint_toolkit.evaluation.prior_score import (
+        PriorScore,
+        score_generator,
+        score_samples,
+    )
     from inpaint_toolkit.models import load_models
 
     if not args.data:
         raise InpaintError("--score needs --data: held-out real faces to compare samples with")
     device = resolve_device(args.device)
     results = []
-    for checkpoint in args.checkpoint or [None]:
-        generator, _, _ = load_models(checkpoint, need_discriminator=False, device=device)
-        real = to_tensor(load_faces(args.data, generator.image_size, split="test").images)
-        score = score_generator(generator, real, seed=args.seed, judge_samples=args.n)
-        name = checkpoint or "packaged default"
+
+    def report(name: str, score: PriorScore, real_faces: int) -> None:
         results.append({"checkpoint": name, **score.as_record()})
         levels = ", ".join(f"{side}px {value:.2f}" for side, value in score.swd_levels.items())
         print(
             f"{name}: SWD x1e3 {score.swd:.2f} ({levels}); judge: faces {score.judge_faces:.1%}, "
             f"eyes {score.judge_eyes:.1%} of {score.judge_samples} samples; SWD on "
-            f"{score.samples} samples vs {len(real)} real faces"
+            f"{score.samples} samples vs {real_faces} real faces"
         )
+
+    real = None
+    for checkpoint in args.checkpoint or [None]:
+        generator, _, _ = load_models(checkpoint, need_discriminator=False, device=device)
+        real = to_tensor(load_faces(args.data, generator.image_size, split="test").images)
+        score = score_generator(generator, real, seed=args.seed, judge_samples=args.n)
+        report(checkpoint or "packaged default", score, len(real))
+    if args.reference:
+        assert real is not None
+        drawn = _draw_faces(args.reference, max(len(real), args.n), real.shape[-1], args.seed)
+        score = score_samples(to_tensor(drawn), real, seed=args.seed)
+        report(f"real faces from {' '.join(args.reference)}", score, len(real))
     if args.out:
         text = json.dumps(results, indent=2)
         atomic_write(args.out, lambda tmp: Path(tmp).write_text(text))
         print(f"wrote {args.out}")
     return 0
+
+
+def _draw_faces(sources: list[str], count: int, image_size: int, seed: int):
+    """``count`` faces drawn at random without replacement from every source as one set."""
+    import numpy as np
+
+    from inpaint_toolkit.core.errors import InpaintError
+    from inpaint_toolkit.data.faces import open_faces
+
+    faces = open_faces(sources, image_size)
+    if len(faces) < count:
+        raise InpaintError(
+            f"--reference holds {len(faces)} faces; --score needs {count} (as many as the "
+            "samples): name more files or lower --n"
+        )
+    chosen = np.random.default_rng(seed).choice(len(faces), count, replace=False)
+    return faces.take(chosen)

@@ -13,7 +13,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Train a GAN. Works as is under torchrun for several processes or GPUs.",
     )
     parser.add_argument(
-        "--data", nargs="+", help="npz files, zip archives of images, image folders, CelebA roots"
+        "--data",
+        nargs="+",
+        help="npz files, zip archives of images, image folders, CelebA roots (a source named "
+        "twice is drawn twice as often)",
     )
     parser.add_argument("--out", help="run folder (default runs/train)")
     parser.add_argument("--config", help="TOML file with any of these settings")

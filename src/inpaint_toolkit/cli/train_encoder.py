@@ -16,6 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", nargs="+", help="training faces (npz, zip, folders)")
     parser.add_argument("--checkpoint", help="the generator's model (default: packaged)")
     parser.add_argument("--out", help="the encoder's run file (runs/encoder.safetensors)")
+    parser.add_argument(
+        "--init",
+        metavar="ENCODER",
+        help="start from this encoder's weights, even one made for another generator (e.g. "
+        "the packaged encoder, for a generator fine-tuned from the packaged one)",
+    )
     parser.add_argument("--config", help="TOML file with any of these settings")
     parser.add_argument("--steps", type=int, help="optimiser steps (3000)")
     parser.add_argument("--batch-size", type=int, dest="batch_size", help="(64)")
@@ -34,8 +40,8 @@ def handle(args: argparse.Namespace) -> int:
     from inpaint_toolkit.training.encoder import EncoderTrainConfig, train_encoder
 
     keys = (
-        "data", "checkpoint", "out", "steps", "batch_size", "lr", "masks", "seed", "precision",
-        "device", "resume",
+        "data", "checkpoint", "out", "init", "steps", "batch_size", "lr", "masks", "seed",
+        "precision", "device", "resume",
     )  # fmt: skip
     config = load_config(EncoderTrainConfig, args.config, {k: getattr(args, k) for k in keys})
     print(f"encoder written to {train_encoder(config, progress=not args.quiet)}")

@@ -54,15 +54,25 @@ def score_generator(
 ) -> PriorScore:
     """Score ``g`` (in its current mode) against ``real`` faces ``(N, 3, H, W)`` in [-1, 1];
     the judge sees ``max(N, judge_samples)`` samples."""
-    fake = generate(g, max(len(real), judge_samples), seed=seed)
-    distance = sliced_wasserstein(fake[: len(real)], real.float().cpu(), seed=seed)
+    return score_samples(generate(g, max(len(real), judge_samples), seed=seed), real, seed=seed)
+
+
+def score_samples(samples: Tensor, real: Tensor, *, seed: int = 0) -> PriorScore:
+    """The SWD of the first ``len(real)`` of ``samples`` to ``real``; the judge on all.
+
+    Scoring real faces (from the training files, say) as if a generator had drawn them
+    gives the floor of the measure: what a generator that drew exactly those faces would
+    score against ``real``."""
+    if len(samples) < len(real):
+        raise ValueError(f"{len(samples)} samples for {len(real)} real faces: need as many")
+    distance = sliced_wasserstein(samples[: len(real)].float().cpu(), real.float().cpu(), seed=seed)
     judge = FaceJudge()
-    summary = judge.summarise(judge.judge(fake))
+    summary = judge.summarise(judge.judge(samples))
     return PriorScore(
         distance.mean,
         distance.levels,
         summary.faces_found,
         summary.eyes_found,
         len(real),
-        len(fake),
+        len(samples),
     )

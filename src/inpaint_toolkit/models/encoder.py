@@ -119,9 +119,15 @@ def save_encoder(
 
 
 def load_encoder(
-    path: str | Path | None, generator: nn.Module, *, device: str | torch.device = "cpu"
+    path: str | Path | None,
+    generator: nn.Module,
+    *,
+    device: str | torch.device = "cpu",
+    same_generator: bool = True,
 ) -> Encoder:
-    """The encoder in ``path`` (``None``: the packaged one), checked against ``generator``."""
+    """The encoder in ``path`` (``None``: the packaged one), checked against ``generator``
+    (``same_generator=False``: only its code size, for starting another encoder's training
+    from it)."""
     path = Path(path) if path is not None else default_encoder_path()
     if not path.is_file() and path == default_encoder_path():
         raise InpaintError(
@@ -134,7 +140,7 @@ def load_encoder(
         raise InpaintError(f"{path}: holds no encoder")
     expected = metadata.get("generator_fingerprint")
     actual = generator_fingerprint(generator)
-    if expected != actual:
+    if same_generator and expected != actual:
         raise InpaintError(
             f"{path}: this encoder was trained for generator {expected}, not for the one "
             f"loaded ({actual}); train one for it with 'inpaint-toolkit train-encoder' or use "

@@ -48,6 +48,11 @@ class EncoderTrainConfig(Config):
     )
     checkpoint: str | None = Field(None, description="the generator's model (default: packaged)")
     out: Path = Field(Path("runs/encoder.safetensors"), description="the encoder's run file")
+    init: str | None = Field(
+        None,
+        description="start from this encoder's weights, even one made for another generator "
+        "(the one this generator was fine-tuned from, say)",
+    )
     steps: int = Field(3000, ge=1, description="optimiser steps")
     batch_size: int = Field(64, ge=2)
     lr: float = Field(1e-3, gt=0, description="Adam's learning rate")
@@ -86,6 +91,8 @@ def train_encoder(config: EncoderTrainConfig, *, progress: bool = True) -> Path:
             widths=tuple(config.widths),
             z_range=generator.z_range,
         ).to(device)
+    if config.init is not None:
+        _start_from(config.init, encoder, generator)
     optimizer = torch.optim.Adam(encoder.parameters(), lr=config.lr)
     start = 0
     if config.resume and config.out.is_file():
@@ -183,6 +190,17 @@ def _flat_optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Tensor]
         for index, values in state.items()
         for key, value in values.items()
     }
+
+
+def _start_from(path: str, encoder: Encoder, generator: torch.nn.Module) -> None:
+    """Copy the weights of the encoder in ``path`` into ``encoder`` (same widths needed)."""
+    loaded = load_encoder(path, generator, same_generator=False)
+    if loaded.options() != encoder.options():
+        raise InpaintError(
+            f"{path}: its encoder has other options ({loaded.options()}) than asked for "
+            f"({encoder.options()})"
+        )
+    encoder.load_state_dict(loaded.state_dict())
 
 
 def _resume(
