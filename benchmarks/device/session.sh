@@ -15,6 +15,12 @@
 #               and pydantic's wheels in .devpack/whl (see the device tool's README)
 # There:        bash benchmarks/device/session.sh   (with .devpack carried)
 #
+# Every .devpack/faces*.npz pack is unpacked; TRAIN_DATA names the packs to train on, a
+# name given twice drawn twice as often (default: every pack once). The held-out set is
+# two thirds LFW, the training files two thirds CelebA (docs/model.md), so to train on the
+# held-out mix, pack the two apart (faces_celeba.npz, faces_lfw.npz) and give
+#     TRAIN_DATA="faces_celeba faces_lfw faces_lfw faces_lfw faces_lfw"
+#
 # Lesson of the first GPU session: two trainings side by side, each with torch's default of
 # one OpenMP thread per core, starved the CPU (nvidia-smi could not even sample) and ran at
 # 300 images/s; one training with 8 threads ran at 2,450 images/s. So one job at a time,
@@ -22,6 +28,7 @@
 set -u
 TRAIN_MINUTES=${TRAIN_MINUTES:-6}
 TRAIN_ARGS=${TRAIN_ARGS:-}
+TRAIN_DATA=${TRAIN_DATA:-}
 ENCODER_SECONDS=${ENCODER_SECONDS:-60}
 start=$SECONDS
 results=/tmp/results
@@ -41,11 +48,18 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$results
 nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 20 \
     > "$results/gpu_use.csv" 2>/dev/null &
 log "unpacking faces"
-python3 benchmarks/device/pack_faces.py unpack .devpack/faces.npz /tmp/work/train.npz
+for pack in .devpack/faces*.npz; do
+    python3 benchmarks/device/pack_faces.py unpack "$pack" "/tmp/work/$(basename "$pack")"
+done
+data=()
+for name in ${TRAIN_DATA:-$(cd /tmp/work && ls faces*.npz | sed 's/[.]npz$//')}; do
+    data+=("/tmp/work/$name.npz")
+done
+log "training data: ${data[*]}"
 
 log "training the dcgan for $TRAIN_MINUTES min ($TRAIN_ARGS)"
 # shellcheck disable=SC2086  # TRAIN_ARGS holds several flags
-toolkit train --data /tmp/work/train.npz --out /tmp/work/dcgan --epochs 1000 \
+toolkit train --data "${data[@]}" --out /tmp/work/dcgan --epochs 1000 \
     --time-limit "$TRAIN_MINUTES" --checkpoint-every 100000 --quiet $TRAIN_ARGS \
     > "$results/train.log" 2>&1
 log "training exit $?"
@@ -55,7 +69,7 @@ python3 -m inpaint_toolkit.models /tmp/work/dcgan/checkpoint.safetensors /tmp/wo
 save
 
 log "encoder for the new dcgan (${ENCODER_SECONDS} s)"
-timeout -s INT "$ENCODER_SECONDS" python3 -m inpaint_toolkit train-encoder --data /tmp/work/train.npz \
+timeout -s INT "$ENCODER_SECONDS" python3 -m inpaint_toolkit train-encoder --data "${data[@]}" \
     --checkpoint /tmp/work/new.safetensors --steps 100000 \
     --out /tmp/work/encoder.safetensors --quiet > "$results/encoder.log" 2>&1
 [ -f /tmp/work/encoder.safetensors ] && parts /tmp/work/encoder.safetensors encoder_new
