@@ -94,6 +94,8 @@ def test_sample_onnx_without_a_file_exports_to_a_temporary_one(checkpoint, tmp_p
         (["--onnx", "g.onnx"], "--onnx is for --backend onnx"),
         (["--backend", "onnx", "--onnx", "missing.onnx"], "no such ONNX file"),
         (["--n", "0"], "--n must be at least 1"),
+        (["--data", "test.npz"], "--data and --reference are for --score"),
+        (["--reference", "train.npz"], "--data and --reference are for --score"),
     ],
 )
 def test_sample_errors_are_one_line(argv, message, tmp_path, capsys):
