@@ -192,9 +192,12 @@ def _flat_optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, Tensor]
     }
 
 
-def _start_from(path: str, encoder: Encoder, generator: torch.nn.Module) -> None:
-    """Copy the weights of the encoder in ``path`` into ``encoder`` (same widths needed)."""
-    loaded = load_encoder(path, generator, same_generator=False)
+def _start_from(
+    path: str | Path, encoder: Encoder, generator: torch.nn.Module, *, same_generator: bool = False
+) -> None:
+    """Copy the weights of the encoder in ``path`` into ``encoder`` (same options needed;
+    ``same_generator``: it must have been made for ``generator``, as a run to resume)."""
+    loaded = load_encoder(path, generator, same_generator=same_generator)
     if loaded.options() != encoder.options():
         raise InpaintError(
             f"{path}: its encoder has other options ({loaded.options()}) than asked for "
@@ -210,10 +213,7 @@ def _resume(
     generator: torch.nn.Module,
     device: torch.device,
 ) -> int:
-    loaded = load_encoder(path, generator, device=device)  # checks the generator, too
-    if loaded.options() != encoder.options():
-        raise InpaintError(f"{path}: its encoder has other widths than asked for")
-    encoder.load_state_dict(loaded.state_dict())
+    _start_from(path, encoder, generator, same_generator=True)
     tensors, metadata = read_checkpoint(path)
     saved = unprefixed("optimizer", tensors)
     if saved:
