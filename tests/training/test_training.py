@@ -197,3 +197,22 @@ def test_two_processes_under_torchrun(faces, tmp_path):
     g, d, _ = load_models(out / CHECKPOINT_NAME)
     with torch.no_grad():
         assert d(g(g.sample_z(2))).shape == (2,)
+
+
+def test_a_resumed_run_trains_with_the_learning_rate_it_is_given(faces, tmp_path):
+    out = tmp_path / "slowed"
+    train(tiny_config(faces, out, epochs=1), progress=False)
+    before, _ = read_checkpoint(out / CHECKPOINT_NAME)
+    # The saved Adam state holds lr 2e-4; the resumed run asks for next to nothing.
+    train(tiny_config(faces, out, epochs=2, lr=1e-9, beta1=0.3, resume=True), progress=False)
+    after, meta = read_checkpoint(out / CHECKPOINT_NAME)
+
+    moved = max(
+        (after[name] - before[name]).abs().max().item()
+        for name in before
+        if name.startswith("generator.") and name.endswith(("weight", "bias"))
+    )  # G's parameters; batch norm's running statistics move at any rate
+    assert 0 < moved < 1e-6  # at 2e-4 the weights would move by about 1e-3
+    for optimizer in ("optimizer_g", "optimizer_d"):
+        assert meta[optimizer]["param_groups"][0]["lr"] == 1e-9
+        assert meta[optimizer]["param_groups"][0]["betas"] == [0.3, 0.999]

@@ -48,3 +48,8 @@ class TrainConfig(Config):
     checkpoint_every: int = Field(200, ge=1, description="steps between checkpoints")
     time_limit_minutes: float | None = Field(None, gt=0, description="stop cleanly after this")
     resume: bool = False
+
+    def adam_settings(self, model: str) -> dict[str, float | tuple[float, float]]:
+        """Adam's ``lr`` and ``betas`` for ``"g"`` or ``"d"``: its own rate, else ``lr``."""
+        own = self.lr_g if model == "g" else self.lr_d
+        return {"lr": own or self.lr, "betas": (self.beta1, self.beta2)}

@@ -97,9 +97,8 @@ def train(
     g = g.to(device, memory_format=memory_format)
     d = d.to(device, memory_format=memory_format)
     config = with_model_defaults(config, g, d)
-    betas = (config.beta1, config.beta2)
-    opt_g = torch.optim.Adam(g.parameters(), lr=config.lr_g or config.lr, betas=betas)
-    opt_d = torch.optim.Adam(d.parameters(), lr=config.lr_d or config.lr, betas=betas)
+    opt_g = torch.optim.Adam(g.parameters(), **config.adam_settings("g"))
+    opt_d = torch.optim.Adam(d.parameters(), **config.adam_settings("d"))
     noise = torch.Generator().manual_seed(config.seed * 7919 + rank)  # every random draw
     g_ema = ema.make_average(g) if config.ema > 0 else None
     state = TrainingState(g, d, opt_g, opt_d, noise, g_ema)
@@ -153,7 +152,8 @@ def train(
         files.note(
             f"{len(faces)} images ({faces.skipped} unreadable skipped), {steps_per_epoch} steps "
             f"per epoch, {world} process(es), {device.type} {precision}, "
-            f"lr G {config.lr_g or config.lr} D {config.lr_d or config.lr}, betas {betas}, "
+            f"lr G {opt_g.defaults['lr']} D {opt_d.defaults['lr']}, "
+            f"betas {opt_g.defaults['betas']}, "
             f"ema {config.ema or 'off'}, augment {','.join(policy) or 'off'}, r1 {config.r1}"
         )
 

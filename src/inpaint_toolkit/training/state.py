@@ -101,6 +101,10 @@ def restore_training_state(path: Path, state: TrainingState, config: TrainConfig
         load_state_strict(state.g_ema, average, f"{path} (generator_ema)")
     for name, optimizer in (("optimizer_g", state.opt_g), ("optimizer_d", state.opt_d)):
         optimizer.load_state_dict(_unflatten_optimizer(unprefixed(name, tensors), meta[name]))
+        # The saved state carries the old run's rate and betas; this run's settings win, as
+        # every other setting does (a run resumed with --lr 1e-4 must train at 1e-4).
+        for group in optimizer.param_groups:
+            group.update(config.adam_settings(name[-1]))
     rng = tensors.get(f"rng.noise.{rank}")
     if rng is None:
         raise InpaintError(f"--resume: {path} has no RNG state for process {rank}")
