@@ -16,6 +16,7 @@ from inpaint_toolkit.inpainting.search import Objective, search
 from inpaint_toolkit.models import load_models
 from inpaint_toolkit.registry import get_registry
 from inpaint_toolkit.training import CHECKPOINT_NAME, train
+from inpaint_toolkit.training.augment import augmenter, parse_policy
 from tiny_training import tiny_config, write_smooth_faces
 
 pytestmark = [
@@ -36,6 +37,15 @@ def test_a_seed_gives_the_same_codes_on_every_device(name):
     on_cpu = g.sample_z(5, generator=torch.Generator().manual_seed(7))
     on_gpu = g.sample_z(5, generator=torch.Generator().manual_seed(7), device="cuda")
     assert on_gpu.device.type == "cuda" and torch.equal(on_gpu.cpu(), on_cpu)
+
+
+def test_augmentation_draws_the_same_on_every_device():
+    images = torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    apply = augmenter(parse_policy("color,translation,cutout"))
+    on_cpu = apply(images, torch.Generator().manual_seed(11))
+    on_gpu = apply(images.cuda(), torch.Generator().manual_seed(11))
+    assert on_gpu.device.type == "cuda"
+    torch.testing.assert_close(on_gpu.cpu(), on_cpu, atol=1e-5, rtol=0)
 
 
 def test_training_on_cuda_gives_a_model_the_cpu_loads_and_resumes(tmp_path):

@@ -57,3 +57,21 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 def memory_format(device: torch.device, precision: str) -> torch.memory_format:
     # channels_last is what oneDNN's and cuDNN's fast bf16 convolutions want.
     return torch.channels_last if precision == "bf16" else torch.contiguous_format
+
+
+def to_device(tensor: torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """``tensor`` (on the CPU) moved to ``device`` without making the host wait.
+
+    A copy from ordinary CPU memory to a GPU blocks the host until the GPU has finished
+    all the work queued before it, so the host stops running ahead; a training step makes
+    a dozen such small copies (codes, augmentation draws, the batch). Through page-locked
+    memory the copy is queued like a kernel instead. Elsewhere it is a plain ``.to``.
+    """
+    device = torch.device(device)
+    if device.type == "cuda" and tensor.device.type == "cpu":
+        try:
+            locked = tensor.pin_memory()
+        except RuntimeError:  # no page-locked memory to be had (some sandboxes): the plain copy
+            return tensor.to(device)
+        return locked.to(device, non_blocking=True)
+    return tensor.to(device)

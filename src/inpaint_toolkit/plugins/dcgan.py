@@ -31,6 +31,7 @@ from pydantic import Field, model_validator
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from inpaint_toolkit.core.runtime import to_device
 from inpaint_toolkit.core.specs import Options, PluginSpec, hookimpl
 
 KERNEL = 5
@@ -108,7 +109,7 @@ class DCGANGenerator(nn.Module):
         # moved: the same seed gives the same codes on every device.
         drawn_on = generator.device if generator is not None else "cpu"
         z = torch.rand(n, self.z_dim, generator=generator, device=drawn_on)
-        return (z * (high - low) + low).to(device or self.project.weight.device)
+        return to_device(z * (high - low) + low, device or self.project.weight.device)
 
 
 class DCGANDiscriminator(nn.Module):

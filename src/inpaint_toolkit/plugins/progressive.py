@@ -58,6 +58,7 @@ import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import Tensor, nn
 
+from inpaint_toolkit.core.runtime import to_device
 from inpaint_toolkit.core.specs import Options, PluginSpec, hookimpl
 
 START = 4  # the first resolution
@@ -314,7 +315,7 @@ class ProgressiveGenerator(_Growing):
         # moved: the same seed gives the same codes on every device.
         drawn_on = generator.device if generator is not None else "cpu"
         z = torch.rand(n, self.z_dim, generator=generator, device=drawn_on)
-        return (z * (high - low) + low).to(device or self.to_rgb[0].weight.device)
+        return to_device(z * (high - low) + low, device or self.to_rgb[0].weight.device)
 
 
 class ProgressiveDiscriminator(_Growing):

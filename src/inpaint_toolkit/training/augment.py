@@ -18,13 +18,14 @@ import torch
 from torch import Tensor
 
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.runtime import to_device
 
 Augmentation = Callable[[Tensor, torch.Generator], Tensor]
 
 
 def _uniform(n: int, low: float, high: float, rng: torch.Generator, like: Tensor) -> Tensor:
     values = torch.rand(n, 1, 1, 1, generator=rng) * (high - low) + low
-    return values.to(device=like.device, dtype=like.dtype)
+    return to_device(values, like.device).to(like.dtype)
 
 
 def color(images: Tensor, rng: torch.Generator) -> Tensor:
@@ -41,14 +42,15 @@ def translation(images: Tensor, rng: torch.Generator, ratio: float = 0.125) -> T
     """Shift each image by up to ``ratio`` of its side, filling with zeros (mid-grey)."""
     n, _, height, width = images.shape
     reach_y, reach_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
-    shift_y = torch.randint(-reach_y, reach_y + 1, (n, 1, 1), generator=rng)
-    shift_x = torch.randint(-reach_x, reach_x + 1, (n, 1, 1), generator=rng)
-    rows = torch.arange(height).view(1, -1, 1) + reach_y - shift_y  # (n, H, 1)
-    cols = torch.arange(width).view(1, 1, -1) + reach_x - shift_x  # (n, 1, W)
-    padded = torch.nn.functional.pad(images, (reach_x, reach_x, reach_y, reach_y))
-    batch = torch.arange(n).view(-1, 1, 1)
     device = images.device
-    moved = padded.permute(0, 2, 3, 1)[batch.to(device), rows.to(device), cols.to(device)]
+    # Drawn on the CPU (reproducible on every device), the indices then built on the device.
+    shift_y = to_device(torch.randint(-reach_y, reach_y + 1, (n, 1, 1), generator=rng), device)
+    shift_x = to_device(torch.randint(-reach_x, reach_x + 1, (n, 1, 1), generator=rng), device)
+    rows = torch.arange(height, device=device).view(1, -1, 1) + reach_y - shift_y  # (n, H, 1)
+    cols = torch.arange(width, device=device).view(1, 1, -1) + reach_x - shift_x  # (n, 1, W)
+    padded = torch.nn.functional.pad(images, (reach_x, reach_x, reach_y, reach_y))
+    batch = torch.arange(n, device=device).view(-1, 1, 1)
+    moved = padded.permute(0, 2, 3, 1)[batch, rows, cols]
     return moved.permute(0, 3, 1, 2).contiguous(memory_format=_format_of(images))
 
 
@@ -56,17 +58,19 @@ def cutout(images: Tensor, rng: torch.Generator, ratio: float = 0.5) -> Tensor:
     """Zero (mid-grey) one square of ``ratio`` of the side at a random place per image."""
     n, _, height, width = images.shape
     size_y, size_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
+    device = images.device
     centre_y = torch.randint(0, height + (1 - size_y % 2), (n, 1, 1), generator=rng)
     centre_x = torch.randint(0, width + (1 - size_x % 2), (n, 1, 1), generator=rng)
-    rows = torch.arange(height).view(1, -1, 1)
-    cols = torch.arange(width).view(1, 1, -1)
+    centre_y, centre_x = to_device(centre_y, device), to_device(centre_x, device)
+    rows = torch.arange(height, device=device).view(1, -1, 1)
+    cols = torch.arange(width, device=device).view(1, 1, -1)
     inside = (
         (rows >= centre_y - size_y // 2)
         & (rows < centre_y - size_y // 2 + size_y)
         & (cols >= centre_x - size_x // 2)
         & (cols < centre_x - size_x // 2 + size_x)
     )
-    keep = (~inside).unsqueeze(1).to(device=images.device, dtype=images.dtype)
+    keep = (~inside).unsqueeze(1).to(images.dtype)
     return images * keep
 
 

@@ -183,7 +183,7 @@ def train(
             )[rank::world]
             batch_ids = order[index * config.batch_size : (index + 1) * config.batch_size]
             real = _flip(to_tensor(faces.take(batch_ids.numpy())), config.flip, noise)
-            real = real.to(device, memory_format=memory_format, non_blocking=True)
+            real = runtime.to_device(real, device).contiguous(memory_format=memory_format)
             z = g.sample_z(config.batch_size, generator=noise, device=device)
             for model in (g, d, g_ema):
                 if isinstance(model, GrowingModel):
