@@ -47,6 +47,8 @@ def tiny_config(
         "discriminator": discriminator,
         "precision": "fp32",
         "device": "cpu",
+        # Every part of the recipe, so that resuming is shown exact with each of them.
+        "augment": "color,translation,cutout",
         **changes,
     }
     return TrainConfig(**settings)

@@ -33,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="decay of the average of G's weights (0.999; 0: none; progressive: 0)",
     )
     parser.add_argument(
-        "--augment", help="DiffAugment policy for D: color,translation,cutout (default) or none"
+        "--augment", help="DiffAugment policy for D: none (default) or color,translation,cutout"
     )
     parser.add_argument("--r1", type=float, help="R1 penalty weight on reals (0: off)")
     parser.add_argument("--init", metavar="MODEL", help="start from this model's weights")
