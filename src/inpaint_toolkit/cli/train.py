@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--augment", help="DiffAugment policy for D: none (default) or color,translation,cutout"
     )
-    parser.add_argument("--r1", type=float, help="R1 penalty weight on reals (0: off)")
+    parser.add_argument("--r1", type=float, help="R1 penalty weight on reals (0.01; 0: off)")
     parser.add_argument("--init", metavar="MODEL", help="start from this model's weights")
     parser.add_argument(
         "--eval-data",

@@ -9,8 +9,8 @@ is a pure function of (seed, epoch), and every random draw comes from one saved 
 resumed run continues bit for bit where the stopped one left off.
 
 The recipe (docs/model.md says why each default): a moving average of G's weights
-(``ema.py``); as options, differentiable augmentation of all D sees (``augment.py``), an R1
-penalty, separate learning rates. Models that change during training (the progressive
+(``ema.py``) and a light R1 penalty; as options, differentiable augmentation of all D sees
+(``augment.py``) and separate learning rates. Models that change during training (the progressive
 pair grows) implement ``GrowingModel`` and are told the progress before every step; the
 loop knows nothing else about them.
 """
