@@ -11,7 +11,8 @@ import torch
 from inpaint_toolkit.core import runtime
 
 FAST = "bf16"  # the fast path's precision, as runtime.resolve_precision picks it
-PATHS = {"fp32": "fp32", "fast": FAST, "recipe": FAST}  # benchmark label -> precision
+# benchmark label -> precision
+PATHS = {"fp32": "fp32", "fast": FAST, "recipe": FAST, "recipe+diffaugment": FAST}
 
 
 def prepare(model: torch.nn.Module, device: torch.device, path: str) -> torch.nn.Module:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-PATH_ORDER = {"fp32": 0, "fast": 1, "recipe": 2, "onnx": 3}
+PATH_ORDER = {"fp32": 0, "fast": 1, "recipe": 2, "recipe+diffaugment": 3, "onnx": 4}
 BASELINE = "fp32"
 
 
