@@ -66,6 +66,28 @@ def test_eval_end_to_end(faces_npz: Path, tmp_path: Path):
     assert metrics(run_eval(faces_npz, tmp_path / "again")) == metrics(results)
 
 
+def test_skip_evaluates_a_later_slice(faces_npz: Path, tmp_path: Path):
+    """``--skip 5 --limit 4`` scores exactly what a file of images 5 to 8 scores."""
+    import numpy as np
+
+    images = np.load(faces_npz)["images"]
+    sliced = tmp_path / "sliced.npz"
+    np.savez(sliced, images=images[5:9], names=np.array([f"{i}.png" for i in range(5, 9)]))
+    common = ["--masks", "center,pixels", "--methods", "telea", "--seed", "3", "--quiet"]
+    argv = ["eval", "--data", str(faces_npz), "--skip", "5", "--limit", "4", *common]
+    assert main([*argv, "--out", str(tmp_path / "skipped")]) == 0
+    assert main(["eval", "--data", str(sliced), *common, "--out", str(tmp_path / "file")]) == 0
+    skipped = json.loads((tmp_path / "skipped" / "results.json").read_text())
+    whole = json.loads((tmp_path / "file" / "results.json").read_text())
+    assert metrics(skipped) == metrics(whole)
+    assert skipped["settings"]["images"] == 4
+    # And it is a different slice from the first four.
+    argv = ["eval", "--data", str(faces_npz), "--limit", "4", *common]
+    assert main([*argv, "--out", str(tmp_path / "first")]) == 0
+    first = json.loads((tmp_path / "first" / "results.json").read_text())
+    assert metrics(first) != metrics(skipped)
+
+
 def test_default_methods_are_every_registered_inpainter():
     # Building is cheap: the z-search loads its model only when first asked to inpaint.
     methods = build_methods(EvalSettings(data=["unused.npz"]))
@@ -80,6 +102,8 @@ def test_default_methods_are_every_registered_inpainter():
         (["--methods", "telea,telea"], "given twice"),
         (["--methods", "telea[radious=2]"], "bad options for inpainter 'telea'.*radious"),
         (["--limit", "0"], "limit"),
+        (["--skip", "40"], "--skip 40 leaves no images: the data has 40"),
+        (["--skip", "-1"], "skip"),
     ],
 )
 def test_mistakes_are_one_line_errors(faces_npz, tmp_path, capsys, flags, message):

@@ -27,6 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--methods", help="inpainters, e.g. dcgan,telea[radius=5] (default: every registered one)"
     )
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N images")
+    parser.add_argument(
+        "--skip", type=int, metavar="N", help="leave out the first N images (then --limit)"
+    )
     parser.add_argument("--seed", type=int, help="seeds the masks and the methods (0)")
     parser.add_argument("--out", help="folder for the results (default runs/eval)")
     parser.add_argument("--config", help="TOML file with any of these settings")
@@ -56,7 +59,7 @@ def handle(args: argparse.Namespace) -> int:
     from inpaint_toolkit.evaluation.evaluate import EvalSettings, evaluate, markdown
 
     keys = (
-        "data", "masks", "methods", "limit", "seed", "out", "batch_size", "image_size",
+        "data", "masks", "methods", "limit", "skip", "seed", "out", "batch_size", "image_size",
         "preset", "init", "adapt", "iterations", "restarts", "checkpoint", "originals",
     )  # fmt: skip
     settings = load_config(EvalSettings, args.config, {key: getattr(args, key) for key in keys})

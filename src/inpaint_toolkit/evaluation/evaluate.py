@@ -52,6 +52,9 @@ class EvalSettings(Config):
     masks: str = Field(DEFAULT_MASKS, description="mask plugins, e.g. center,half[side=top]")
     methods: str | None = Field(None, description="inpainters; default: every registered one")
     limit: int | None = Field(None, ge=1, description="evaluate the first N images only")
+    skip: int = Field(
+        0, ge=0, description="leave out the first N images (with limit: a later slice)"
+    )
     seed: Seed = Field(0, description="seeds the masks and each method's own randomness")
     out: Path = Field(Path("runs/eval"), description="folder for the results")
     batch_size: int = Field(64, ge=1, description="images per inpainting call")
@@ -117,7 +120,12 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
     ]
     methods = build_methods(settings)
     faces = load_faces(settings.data, settings.image_size, split="test")
-    truth = to_tensor(faces.images[: settings.limit])
+    if settings.skip >= len(faces.images):
+        raise InpaintError(
+            f"--skip {settings.skip} leaves no images: the data has {len(faces.images)}"
+        )
+    stop = settings.skip + settings.limit if settings.limit else None
+    truth = to_tensor(faces.images[settings.skip : stop])
     count = truth.shape[0]
     judge = FaceJudge()
     ceiling = judge.summarise(judge.judge(truth))
