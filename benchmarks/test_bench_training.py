@@ -20,7 +20,7 @@ from inpaint_toolkit.core import runtime
 from inpaint_toolkit.training import ema, train_step
 from inpaint_toolkit.training.augment import augmenter, parse_policy
 from inpaint_toolkit.training.config import TrainConfig
-from inpaint_toolkit.training.loop import R1_EVERY
+from inpaint_toolkit.training.loop import R1_EVERY, r1_weight
 
 BATCH = 64
 DIFFAUGMENT = "color,translation,cutout"
@@ -40,16 +40,15 @@ def test_training_step(path, device, generator, discriminator, measure):
         device, memory_format=memory_format
     )
     z = g.sample_z(BATCH, generator=rng, device=device)
-    policy = DIFFAUGMENT if path == "recipe+diffaugment" else defaults.augment if recipe else ""
-    apply = augmenter(parse_policy(policy))
+    policies = {"recipe": defaults.augment, "recipe+diffaugment": DIFFAUGMENT}
+    apply = augmenter(parse_policy(policies.get(path, "none")))
     augment = (lambda images: apply(images, rng)) if apply else None
     average = ema.make_average(g) if recipe and defaults.ema else None
     steps = R1_EVERY if recipe else 1
 
     def interval() -> None:
         for step in range(steps):
-            # As the loop: the whole interval's penalty on its first step.
-            r1 = defaults.r1 * R1_EVERY if recipe and defaults.r1 and step == 0 else 0.0
+            r1 = r1_weight(defaults.r1, step) if recipe else 0.0
             train_step(g, d, opt_g, opt_d, real, z, device, PATHS[path], augment=augment, r1=r1)
             if average is not None:
                 ema.update_average(average, g, defaults.ema)

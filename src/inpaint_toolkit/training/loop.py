@@ -192,17 +192,9 @@ def train(
             d_train.train()
             started = time.perf_counter()
 
+            r1 = r1_weight(config.r1, step)
             d_real, d_fake, loss_d, loss_g = train_step(
-                g_train,
-                d_train,
-                opt_g,
-                opt_d,
-                real,
-                z,
-                device,
-                precision,
-                augment=augment,
-                r1=config.r1 * R1_EVERY if config.r1 and step % R1_EVERY == 0 else 0.0,
+                g_train, d_train, opt_g, opt_d, real, z, device, precision, augment=augment, r1=r1
             )
             if g_ema is not None:
                 ema.update_average(g_ema, g, config.ema)
@@ -278,6 +270,11 @@ def with_model_defaults(config: TrainConfig, g: nn.Module, d: nn.Module) -> Trai
             wanted.update(model.training_defaults)
     unset = {key: value for key, value in wanted.items() if key not in config.model_fields_set}
     return config.model_copy(update=unset) if unset else config
+
+
+def r1_weight(gamma: float, step: int) -> float:
+    """Lazy R1: the whole interval's penalty on every ``R1_EVERY``-th step, none between."""
+    return gamma * R1_EVERY if gamma and step % R1_EVERY == 0 else 0.0
 
 
 def train_step(
