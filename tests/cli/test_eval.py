@@ -14,7 +14,8 @@ from inpaint_toolkit.cli import main
 from inpaint_toolkit.evaluation.evaluate import GROUND_TRUTH, EvalSettings, build_methods
 from inpaint_toolkit.registry import get_registry
 
-METRICS = ("hole_l1", "psnr", "hole_psnr", "ssim", "faces_found", "eyes_found")
+METRICS = ("hole_l1", "psnr", "hole_psnr", "ssim", "hole_sharpness", "realism")
+METRICS += ("faces_found", "eyes_found")
 
 
 def run_eval(data: Path, out: Path) -> dict:
@@ -145,3 +146,24 @@ def test_pictures_without_the_originals(faces_npz: Path, tmp_path: Path):
     without_rows = Image.open(tmp_path / "without" / "compare_center.png").height
     # 4 rows (truth, damaged, telea, ns) against 2 (telea, ns), each 64 px plus padding.
     assert (with_rows, without_rows) == (4 * 66 + 2, 2 * 66 + 2)
+
+
+def test_calibrate_rows_read_the_realism_columns(celeba_test_faces, tmp_path: Path):
+    """``--calibrate`` adds the real faces blurred in the hole: the more blur, the less
+    detail and the further from real faces, with the ground truth at 1.0 and the floor."""
+    import numpy as np
+
+    data = tmp_path / "real.npz"
+    np.savez(data, images=celeba_test_faces[:12], names=np.array([f"{i}" for i in range(12)]))
+    argv = ["eval", "--data", str(data), "--masks", "eyes", "--methods", "telea", "--quiet"]
+    assert main([*argv, "--calibrate", "--out", str(tmp_path / "out")]) == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    rows = {row["method"]: row for row in results["rows"]}
+    assert list(rows) == [GROUND_TRUTH, "blur_0.5", "blur_1", "blur_1.5", "telea"]
+    ladder = [rows[name] for name in (GROUND_TRUTH, "blur_0.5", "blur_1", "blur_1.5")]
+    assert ladder[0]["hole_sharpness"] == pytest.approx(1.0)
+    sharpness = [row["hole_sharpness"] for row in ladder]
+    realism = [row["realism"] for row in ladder]
+    assert sharpness == sorted(sharpness, reverse=True) and realism == sorted(realism)
+    assert all(row["hole_l1"] > 0 for row in ladder[1:])
+    assert "| sharpness | realism |" in (tmp_path / "out" / "results.md").read_text()

@@ -19,7 +19,7 @@ from inpaint_toolkit.testing import check_mask_source, smooth_test_images
 
 REGISTRY = Registry(*create_plugin_manager(load_entry_points=False))
 MASK_NAMES = REGISTRY.names("mask")
-BUILT_IN = {"center", "half", "pixels", "pattern", "blocks", "strokes", "file"}
+BUILT_IN = {"center", "half", "eyes", "pixels", "pattern", "blocks", "strokes", "file"}
 BUILT_IN |= {"noise", "text", "scratches", "objects"}
 
 

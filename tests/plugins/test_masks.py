@@ -16,6 +16,8 @@ from inpaint_toolkit.plugins.masks import (
     BlocksOptions,
     CenterMask,
     CenterOptions,
+    EyesMask,
+    EyesOptions,
     FileMask,
     FileOptions,
     HalfMask,
@@ -39,6 +41,7 @@ RANDOM_MASKS = {
     "strokes": lambda: StrokesMask(),
 }
 ALL_MASKS = {**RANDOM_MASKS, "center": lambda: CenterMask(), "half-left": lambda: HalfMask()}
+ALL_MASKS["eyes"] = lambda: EyesMask()
 
 
 def seeded(seed: int = 0) -> torch.Generator:
@@ -160,6 +163,28 @@ def test_half_random_picks_one_whole_half_per_image() -> None:
 def test_half_rejects_an_unknown_side() -> None:
     with pytest.raises(ValidationError, match="side"):
         HalfOptions(side="middle")
+
+
+# --- eyes -------------------------------------------------------------------------------
+
+
+def test_eyes_hides_one_band_across_both_eyes(images: torch.Tensor) -> None:
+    known = EyesMask()(images, seeded()).known[:, 0]
+    expected = torch.ones(64, 64)
+    expected[26:40, 9:55] = 0.0  # rows 0.40-0.62, columns 0.14-0.86 of 64 px
+    assert all(torch.equal(k, expected) for k in known)
+
+
+def test_eyes_band_scales_with_the_image_and_is_never_empty() -> None:
+    known = EyesMask()(smooth_test_images(1, 32), seeded()).known[0, 0]
+    assert missing_count(known[None, None]).item() == (20 - 13) * (28 - 4)
+    thin = EyesMask(EyesOptions(top=0.5, bottom=0.501, left=0.5, right=0.501))
+    assert missing_count(thin(smooth_test_images(1, 8), seeded()).known).item() == 1
+
+
+def test_eyes_band_edges_in_the_wrong_order_are_refused() -> None:
+    with pytest.raises(ValidationError, match="top < bottom"):
+        EyesOptions(top=0.6, bottom=0.4)
 
 
 # --- pixels -----------------------------------------------------------------------------

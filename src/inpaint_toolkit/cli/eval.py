@@ -50,6 +50,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="leave ground truth and damaged faces out of the pictures (for publishing)",
     )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        default=None,
+        help="add rows of the real faces blurred in the hole, to read sharpness and realism by",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=handle)
 
@@ -61,6 +67,7 @@ def handle(args: argparse.Namespace) -> int:
     keys = (
         "data", "masks", "methods", "limit", "skip", "seed", "out", "batch_size", "image_size",
         "preset", "init", "adapt", "iterations", "restarts", "checkpoint", "originals",
+        "calibrate",
     )  # fmt: skip
     settings = load_config(EvalSettings, args.config, {key: getattr(args, key) for key in keys})
     result = evaluate(settings, progress=not args.quiet)

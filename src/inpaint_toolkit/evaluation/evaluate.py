@@ -3,11 +3,16 @@
 For each mask the clean faces are damaged once, with a generator seeded from ``seed``, so
 every method repairs exactly the same holes. Each method inpaints in batches (timed, in
 seconds per image) and is scored per image with :mod:`inpaint_toolkit.evaluation.metrics`
-(hole L1, PSNR over the image and over the hole, SSIM; all on the [0, 1] scale) and with
-the Haar-cascade :mod:`~inpaint_toolkit.evaluation.judge` (faces and eyes found). The scores
-are averaged over the images (PSNR too: the mean of per-image PSNRs). A ``ground_truth``
-row per mask is the clean images themselves: its pixel metrics are trivially perfect,
-its judge scores are the judge's ceiling on this data.
+(hole L1, PSNR over the image and over the hole, SSIM; all on the [0, 1] scale), by what
+a person sees (:mod:`~inpaint_toolkit.evaluation.realism`: the hole's sharpness against the
+real face's, and the realism distance of the fills' fine detail to real faces'), and with
+the Haar-cascade :mod:`~inpaint_toolkit.evaluation.judge` (faces and eyes found). The pixel
+scores are averaged over the images (PSNR too: the mean of per-image PSNRs), the sharpness
+is the median face's. A ``ground_truth`` row per mask is the clean images themselves: its
+pixel metrics are trivially perfect, its realism distance is the measure's floor (real
+faces against other real faces), its judge scores are the judge's ceiling on this data.
+With ``calibrate``, rows ``blur_0.5``, ``blur_1`` and ``blur_1.5`` are the real faces
+blurred inside the hole (Gaussian sigma in pixels), to read the realism columns by.
 
 The out folder gets ``results.md`` (one table per mask, and the settings),
 ``results.csv``, ``results.json`` and, per mask, ``compare_<mask>.png``: rows ground
@@ -39,6 +44,7 @@ from inpaint_toolkit.core.expressions import Choice, parse_choice_list
 from inpaint_toolkit.core.images import atomic_write, save_grid
 
 GROUND_TRUTH = "ground_truth"
+CALIBRATION_BLURS = (0.5, 1.0, 1.5)  # Gaussian sigmas, in pixels, of the calibrate rows
 DEFAULT_MASKS = "center,half,pixels,pattern,blocks"
 # Command-line settings handed on to every chosen method whose options model has them
 # (the DCGAN z-search's); a method without the field never sees them.
@@ -71,6 +77,11 @@ class EvalSettings(Config):
     iterations: int | None = Field(None, ge=1, description="z-search steps (dcgan)")
     restarts: int | None = Field(None, ge=1, description="z-search restarts (dcgan)")
     checkpoint: str | None = Field(None, description="model checkpoint (dcgan)")
+    calibrate: bool = Field(
+        False,
+        description="add rows of the real faces blurred in the hole (sigma 0.5, 1, 1.5 px) "
+        "to read the sharpness and realism columns by",
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ class Row:
     psnr: float
     hole_psnr: float
     ssim: float
+    hole_sharpness: float  # median face's fill detail over the real face's (1.0: as real)
+    realism: float  # SWD x 1e3 of the hole's fine detail to real faces' (ground truth: floor)
     faces_found: float
     eyes_found: float
     seconds_per_image: float
@@ -142,18 +155,25 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
             damaged = mask(truth, torch.Generator().manual_seed(settings.seed))
             known = damaged.known.float().cpu()
             holed = damaged.images.float().cpu()
-            perfect = score(truth, truth, known)
-            rows.append(
-                Row(
-                    mask_label,
-                    GROUND_TRUTH,
-                    count,
-                    **perfect,
-                    faces_found=ceiling.faces_found,
-                    eyes_found=ceiling.eyes_found,
-                    seconds_per_image=0.0,
+            references = [(GROUND_TRUTH, truth)]
+            if settings.calibrate:
+                references += [
+                    (f"blur_{sigma:g}", blurred_in_hole(truth, known, sigma))
+                    for sigma in CALIBRATION_BLURS
+                ]
+            for label, reference in references:
+                verdict = ceiling if reference is truth else judge.summarise(judge.judge(reference))
+                rows.append(
+                    Row(
+                        mask_label,
+                        label,
+                        count,
+                        **score(reference, truth, known, seed=settings.seed),
+                        faces_found=verdict.faces_found,
+                        eyes_found=verdict.eyes_found,
+                        seconds_per_image=0.0,
+                    )
                 )
-            )
             picture = [truth[shown], holed[shown]] if settings.originals else []
             for method in methods:
                 bar.set_description(f"{mask_label}: {method.label}")
@@ -177,7 +197,7 @@ def evaluate(settings: EvalSettings, *, progress: bool = True) -> EvalResult:
                         mask_label,
                         method.label,
                         count,
-                        **score(repaired, truth, known),
+                        **score(repaired, truth, known, seed=settings.seed),
                         faces_found=verdict.faces_found,
                         eyes_found=verdict.eyes_found,
                         seconds_per_image=seconds / count,
@@ -240,9 +260,9 @@ def build_methods(settings: EvalSettings) -> list[Method]:
     return methods
 
 
-def score(output: Tensor, truth: Tensor, known: Tensor) -> dict[str, float]:
-    """The pixel metrics, averaged over the images."""
-    from inpaint_toolkit.evaluation import metrics
+def score(output: Tensor, truth: Tensor, known: Tensor, *, seed: int = 0) -> dict[str, float]:
+    """The pixel metrics averaged over the images, and the realism measures."""
+    from inpaint_toolkit.evaluation import metrics, realism
 
     values = {
         "hole_l1": metrics.hole_l1(output, truth, known),
@@ -250,7 +270,19 @@ def score(output: Tensor, truth: Tensor, known: Tensor) -> dict[str, float]:
         "hole_psnr": metrics.hole_psnr(output, truth, known),
         "ssim": metrics.ssim(output, truth),
     }
-    return {name: float(value.double().mean()) for name, value in values.items()}
+    scores = {name: float(value.double().mean()) for name, value in values.items()}
+    scores["hole_sharpness"] = realism.median_sharpness(output, truth, known)
+    scores["realism"] = realism.realism_distance(output, truth, known, seed=seed)
+    return scores
+
+
+def blurred_in_hole(truth: Tensor, known: Tensor, sigma: float) -> Tensor:
+    """The real faces, Gaussian-blurred (``sigma`` px) inside the hole only."""
+    from torchvision.transforms.functional import gaussian_blur
+
+    radius = max(1, math.ceil(3 * sigma))
+    blurred = gaussian_blur(truth, [2 * radius + 1] * 2, [sigma, sigma])
+    return truth * known + blurred * (1 - known)
 
 
 def write_results(rows: Sequence[Row], settings: dict[str, Any], out: Path) -> list[Path]:
@@ -285,22 +317,25 @@ def markdown(rows: Sequence[Row], settings: dict[str, Any]) -> str:
     out.write("# Inpainting evaluation\n\n")
     out.write(
         f"{settings['images']} faces from {', '.join(settings['data'])}, seed {settings['seed']}. "
-        "L1, PSNR and SSIM on the [0, 1] scale (PSNR capped at 100 dB); faces and eyes found "
-        "by OpenCV's Haar cascades, a judge nobody here trained (the ground-truth row is its "
-        "ceiling).\n"
+        "L1, PSNR and SSIM on the [0, 1] scale (PSNR capped at 100 dB). Sharpness: the median "
+        "face's high-frequency energy in the hole over the real face's (1.0: as detailed). "
+        "Realism: SWD x 1e3 of the hole's finest-band patches to other real faces' (lower is "
+        "better; the ground-truth row is its floor). Faces and eyes found by OpenCV's Haar "
+        "cascades, a judge nobody here trained (the ground-truth row is its ceiling).\n"
     )
     header = (
-        "| method | hole L1 | PSNR (dB) | hole PSNR (dB) | SSIM | faces found | eyes found "
-        "| s/image |\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| method | hole L1 | PSNR (dB) | hole PSNR (dB) | SSIM | sharpness | realism "
+        "| faces found | eyes found | s/image |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     for mask in dict.fromkeys(row.mask for row in rows):
         out.write(f"\n## Mask `{mask}`\n\n{header}")
         for row in (r for r in rows if r.mask == mask):
-            seconds = "-" if row.method == GROUND_TRUTH else f"{row.seconds_per_image:.4f}"
+            seconds = "-" if row.seconds_per_image == 0 else f"{row.seconds_per_image:.4f}"
             out.write(
                 f"| {row.method} | {row.hole_l1:.4f} | {row.psnr:.2f} | {row.hole_psnr:.2f} "
-                f"| {row.ssim:.4f} | {row.faces_found:.1%} | {row.eyes_found:.1%} "
-                f"| {seconds} |\n"
+                f"| {row.ssim:.4f} | {row.hole_sharpness:.2f} | {row.realism:.1f} "
+                f"| {row.faces_found:.1%} | {row.eyes_found:.1%} | {seconds} |\n"
             )
     out.write("\n## Settings\n\n")
     for key, value in settings.items():

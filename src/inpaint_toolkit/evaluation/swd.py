@@ -50,8 +50,8 @@ def sliced_wasserstein(
     levels: dict[int, float] = {}
     for level_a, level_b in zip(*pyramids, strict=True):
         places = _patch_places(level_a.shape, patches_per_image, rng)  # the same for both
-        a = _normalise(_patches(level_a, places))
-        b = _normalise(_patches(level_b, places))
+        a = _normalise(cut_patches(level_a, places))
+        b = _normalise(cut_patches(level_b, places))
         distances = []
         for _ in range(repeats):
             units = torch.randn(a.shape[1], directions, generator=rng)
@@ -90,7 +90,7 @@ def _patch_places(shape: torch.Size, per_image: int, rng: torch.Generator) -> tu
     return image, top, left
 
 
-def _patches(images: Tensor, places: tuple[Tensor, ...]) -> Tensor:
+def cut_patches(images: Tensor, places: tuple[Tensor, ...]) -> Tensor:
     """``(patches, 3 * 7 * 7)`` descriptors cut at ``places``."""
     image, top, left = places
     offsets = torch.arange(PATCH)

@@ -39,6 +39,15 @@ from inpaint_toolkit.plugins.mask_drawing import (
     smooth_random_field,
 )
 
+
+def rectangle_hole(images: Tensor, top: int, bottom: int, left: int, right: int) -> Tensor:
+    """The known map (B, 1, H, W) of images missing rows top:bottom, columns left:right."""
+    batch, _, height, width = images.shape
+    known = torch.ones(batch, 1, height, width)
+    known[:, :, top:bottom, left:right] = 0.0
+    return known
+
+
 # ---------------------------------------------------------------------------------------
 # center
 
@@ -60,13 +69,11 @@ class CenterMask:
 
     def __call__(self, images: Tensor, generator: torch.Generator) -> Damaged:
         check_images(images)
-        batch, _, height, width = images.shape
+        height, width = images.shape[-2:]
         side = self.options.size if self.options.size is not None else min(height, width) // 2
         side = min(side, height, width)  # as large as the image: plain generation, allowed
         top, left = (height - side) // 2, (width - side) // 2
-        known = torch.ones(batch, 1, height, width)
-        known[:, :, top : top + side, left : left + side] = 0.0
-        return mask_images(images, known)
+        return mask_images(images, rectangle_hole(images, top, top + side, left, left + side))
 
 
 # ---------------------------------------------------------------------------------------
@@ -106,6 +113,41 @@ class HalfMask:
         else:
             choice = torch.full((batch,), HALF_SIDES.index(self.options.side))
         return mask_images(images, (~holes[choice]).float().unsqueeze(1))
+
+
+# ---------------------------------------------------------------------------------------
+# eyes
+
+
+class EyesOptions(Options):
+    # The default band is the photo eye band of docs/photos.md (rows 98-124, columns 82-168
+    # of a 250x250 LFW photo) carried through the 64 px crop: both eyes, brows to cheekbones.
+    top: float = Field(0.40, ge=0, lt=1, description="band's top edge, a fraction of the height")
+    bottom: float = Field(0.62, gt=0, le=1, description="band's bottom edge (fraction)")
+    left: float = Field(0.14, ge=0, lt=1, description="band's left edge (fraction of the width)")
+    right: float = Field(0.86, gt=0, le=1, description="band's right edge (fraction)")
+
+    @model_validator(mode="after")
+    def _band_is_not_empty(self) -> EyesOptions:
+        if self.bottom <= self.top or self.right <= self.left:
+            raise ValueError("the band needs top < bottom and left < right")
+        return self
+
+
+class EyesMask:
+    """A band over both eyes of an aligned face: the commonest repair of a photo."""
+
+    def __init__(self, options: EyesOptions | None = None):
+        self.options = options or EyesOptions()
+
+    def __call__(self, images: Tensor, generator: torch.Generator) -> Damaged:
+        check_images(images)
+        height, width = images.shape[-2:]
+        o = self.options
+        top, left = round(o.top * height), round(o.left * width)
+        bottom = max(round(o.bottom * height), top + 1)  # never empty, even at a few pixels
+        right = max(round(o.right * width), left + 1)
+        return mask_images(images, rectangle_hole(images, top, bottom, left, right))
 
 
 # ---------------------------------------------------------------------------------------
@@ -325,6 +367,7 @@ def inpaint_masks() -> list[PluginSpec]:
         PluginSpec(
             "half", HalfMask, HalfOptions, "one half missing: left, right, top, bottom or random"
         ),
+        PluginSpec("eyes", EyesMask, EyesOptions, "a band over both eyes of an aligned face"),
         PluginSpec("pixels", PixelsMask, PixelsOptions, "random missing pixels (80% in the paper)"),
         PluginSpec(
             "pattern",
