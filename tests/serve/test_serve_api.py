@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+import typing
+from pathlib import Path
 
 import numpy as np
 import pytest
 from serve_helpers import decode_png, mask_b64, png_bytes, wait_for
 
-from inpaint_toolkit.serve.settings import Limits
+from inpaint_toolkit.registry import get_registry
+from inpaint_toolkit.serve.settings import MAX_SEED, PLUGIN_SETTINGS, Limits, _may_hold_text
 
 
 def start(client, image_id: str, damaged: np.ndarray, **settings):
@@ -110,6 +113,9 @@ def test_what_is_not_a_photo_is_refused_by_content(client, body, status):
         ({"optimizer": "adam[lr=x]"}, "optimizer", "lr"),
         ({"blend": "smudge"}, "blend", "poisson"),
         ({"iterationz": 3}, "iterationz", "not permitted"),
+        ({"init": "nope"}, "init", "unknown initializer"),
+        ({"adapt": "adapt[steps=0]"}, "adapt", "steps"),
+        ({"init": "encoder[checkpoint=/etc/passwd]"}, "init", "may not choose"),
     ],
 )
 def test_a_bad_setting_is_422_naming_the_field(
@@ -120,6 +126,56 @@ def test_a_bad_setting_is_422_naming_the_field(
     (error,) = response.json()["detail"]
     assert error["loc"] == ["body", "settings", field]
     assert words in error["msg"]
+
+
+def test_no_setting_can_name_a_file(client, uploaded, eye_stroke):
+    """Every option of every plugin a request can name that takes text (a checkpoint's
+    path, say) is refused alike, whether the file exists or not: nothing is opened."""
+    registry = get_registry()
+    named = {**PLUGIN_SETTINGS, "loss": "loss"}
+    refused = []
+    for setting, kind in named.items():
+        for name in registry.names(kind):
+            for option, field in registry.get(kind, name).spec.options.model_fields.items():
+                if str in (field.annotation, *typing.get_args(field.annotation)):
+                    for value in ("/etc/passwd", "/no/such/file"):
+                        text = f"{name}[{option}={value}]"
+                        answer = start(client, uploaded["id"], eye_stroke, **{setting: text})
+                        assert answer.status_code == 422, text
+                        (error,) = answer.json()["detail"]
+                        assert error["loc"] == ["body", "settings", setting]
+                        refused.append(error["msg"].replace(value, ""))
+    assert len(refused) >= 2 and len(set(refused)) == 1, refused  # encoder's checkpoint
+    assert "files are chosen by whoever starts the server" in refused[0]
+
+
+@pytest.mark.parametrize(
+    ("annotation", "text"),
+    [
+        (int, False),
+        (float | None, False),
+        (typing.Literal["auto", "fp32"], False),
+        (list[int], False),
+        (tuple[float, ...], False),
+        (str, True),
+        (str | None, True),
+        (Path, True),
+        (list[str], True),
+        (dict[str, float], True),
+        (typing.Any, True),
+    ],
+)
+def test_options_that_may_hold_text_are_told_apart(annotation, text):
+    assert _may_hold_text(annotation) is text
+
+
+def test_the_preset_seed_is_bounded(client, uploaded):
+    url = f"/api/images/{uploaded['id']}/presets/pixels"
+    assert client.get(f"{url}?seed={MAX_SEED}").status_code == 200
+    for seed in (MAX_SEED + 1, 10**26, -1):
+        response = client.get(f"{url}?seed={seed}")
+        assert response.status_code == 422, seed
+        assert response.json()["detail"][0]["loc"] == ["query", "seed"]
 
 
 def test_bad_masks_and_ids_are_refused(client, uploaded, eye_stroke):

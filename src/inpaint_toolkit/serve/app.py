@@ -41,6 +41,7 @@ from inpaint_toolkit.serve.settings import (
     MAX_ITERATIONS,
     MAX_RESTARTS,
     MAX_SAMPLES,
+    MAX_SEED,
     Limits,
     ServeSettings,
 )
@@ -234,7 +235,7 @@ def preset(
     preset: Preset,
     ctx: Ctx,
     face: Annotated[int, Query(ge=0, description="which face, largest first")] = 0,
-    seed: Annotated[int, Query(ge=0, description="for the random presets")] = 0,
+    seed: Annotated[int, Query(ge=0, le=MAX_SEED, description="for the random presets")] = 0,
 ) -> Response:
     """A mask preset drawn on one face's aligned crop, at the photo's size: a PNG, white
     and opaque where damaged, transparent elsewhere."""
