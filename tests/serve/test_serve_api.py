@@ -95,6 +95,26 @@ def test_too_many_pixels_is_413_before_decoding(make_client):
 
 
 @pytest.mark.parametrize(
+    "shape", [(1, 4000), (4000, 1), (1, 1), (2, 2), (7, 7), (23, 300), (24, 2401), (3000, 29)]
+)
+def test_a_photo_too_thin_for_a_face_is_422(client, shape):
+    response = client.post("/api/images", content=png_bytes(np.full((*shape, 3), 128, np.uint8)))
+    assert response.status_code == 422
+    height, width = shape
+    assert response.json()["detail"].startswith(f"the photo is {width}x{height} pixels, too thin")
+
+
+def test_the_thinnest_photo_taken_is_repaired(client):
+    strip = np.random.default_rng(1).integers(0, 256, (24, 2400, 3), dtype=np.uint8)
+    upload = client.post("/api/images", content=png_bytes(strip))
+    assert upload.status_code == 201, upload.text
+    damaged = np.zeros(strip.shape[:2], dtype=bool)
+    damaged[5:15, 1195:1205] = True
+    status = wait_for(client, start(client, upload.json()["id"], damaged).json()["id"])
+    assert status["state"] == "done", status
+
+
+@pytest.mark.parametrize(
     ("body", "status"),
     [(b"", 422), (b"hello, not an image", 415), (b"GIF89a" + b"\0" * 20, 415)],
     ids=["empty", "text", "gif"],

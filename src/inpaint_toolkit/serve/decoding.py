@@ -4,8 +4,9 @@ An upload is identified by its content, never its name or declared type: Pillow 
 header, the format must be one of the toolkit's ``IMAGE_FORMATS`` (no other Pillow
 plugin ever runs on an upload), and width x height is checked against the pixel limit
 before a single pixel is decoded (so a small file that claims to be 50,000 x 50,000
-pixels costs nothing). The photo then goes through the photo package's conversions
-(EXIF orientation, greyscale, alpha, 16-bit).
+pixels costs nothing). A photo too thin to hold a face is refused as well (422). The
+photo then goes through the photo package's conversions (EXIF orientation, greyscale,
+alpha, 16-bit).
 
 The checks are those of :func:`inpaint_toolkit.core.images.decode_image`, done here
 again because the server's answer depends on which one fails (413 for too many pixels,
@@ -24,6 +25,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaint_toolkit.core.images import IMAGE_FORMATS
 from inpaint_toolkit.photo import Photo, photo_from_image
+from inpaint_toolkit.photo.detection import MIN_FACE_PIXELS
+
+# A photo must be at least this many pixels each way (no smaller face is ever found), and
+# at most this many times longer one way than the other (a strip holds no face either,
+# and the face finder shrinks the longer side to 1,024 pixels).
+MIN_PHOTO_SIDE = MIN_FACE_PIXELS
+MAX_PHOTO_ASPECT = 100
 
 
 @dataclass
@@ -41,6 +49,15 @@ def decode_photo(data: bytes, max_pixels: int) -> tuple[Photo, list[str]]:
     """The upright RGB photo in ``data``, and the notices its conversion gave."""
     notes: list[str] = []
     with _opened(data, max_pixels, "photo") as image:
+        width, height = image.size
+        short, long = sorted(image.size)
+        if short < MIN_PHOTO_SIDE or long > MAX_PHOTO_ASPECT * short:
+            raise UploadRejected(
+                422,
+                f"the photo is {width}x{height} pixels, too thin to hold a face: it needs at "
+                f"least {MIN_PHOTO_SIDE} pixels each way, and at most {MAX_PHOTO_ASPECT} "
+                "times as long one way as the other",
+            )
         orientation = image.getexif().get(0x0112, 1)  # the EXIF Orientation tag
         upright = ImageOps.exif_transpose(image)
         if orientation not in (1, None):

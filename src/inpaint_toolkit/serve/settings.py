@@ -30,7 +30,7 @@ from inpaint_toolkit.registry import get_registry
 MAX_ITERATIONS = 10_000
 MAX_RESTARTS = 32
 MAX_SAMPLES = 8
-MAX_SEED = 2**31 - 1  # what every random generator the search seeds takes
+MAX_SEED = 2**31 - 1  # for the settings and the presets alike
 
 # The settings that name a plugin, and the plugin's kind.
 PLUGIN_SETTINGS: dict[str, Kind] = {
