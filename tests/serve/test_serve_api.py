@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import typing
 from pathlib import Path
@@ -15,7 +16,11 @@ from inpaint_toolkit.serve.settings import MAX_SEED, PLUGIN_SETTINGS, Limits, _m
 
 
 def start(client, image_id: str, damaged: np.ndarray, **settings):
-    body = {"image_id": image_id, "mask": mask_b64(damaged), "settings": settings}
+    return start_raw(client, image_id, mask_b64(damaged), **settings)
+
+
+def start_raw(client, image_id: str, mask: object, **settings):
+    body = {"image_id": image_id, "mask": mask, "settings": settings}
     return client.post("/api/jobs", json=body)
 
 
@@ -203,9 +208,15 @@ def test_bad_masks_and_ids_are_refused(client, uploaded, eye_stroke):
     wrong_size = start(client, uploaded["id"], np.ones((10, 10), bool))
     assert wrong_size.status_code == 422 and "10x10" in wrong_size.json()["detail"]
     assert start(client, "A" * 16, eye_stroke).status_code == 404
-    not_base64 = {"image_id": uploaded["id"], "mask": "abc", "settings": {}}
-    response = client.post("/api/jobs", json=not_base64)
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "mask"]
+    for mask in ("abc", "!!!!", "iVBORw0KGgo=x", 12, None):
+        not_base64 = {"image_id": uploaded["id"], "mask": mask, "settings": {}}
+        response = client.post("/api/jobs", json=not_base64)
+        assert response.status_code == 422
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["body", "mask"]
+        assert error["msg"].startswith(("not base64 text", "must be text"))
+    wrapped = base64.encodebytes(base64.b64decode(mask_b64(eye_stroke))).decode()  # 76 a line
+    assert "\n" in wrapped and start_raw(client, uploaded["id"], wrapped).status_code == 202
     assert client.get("/api/jobs/../../etc/passwd").status_code == 404
     assert client.get("/api/images/not-an-id/photo").status_code == 422
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import base64
+import binascii
+from typing import Annotated, Any, Literal
 
-from pydantic import Base64Bytes, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from inpaint_toolkit.serve.settings import ServeSettings
 
@@ -52,9 +55,29 @@ class Config(Strict):
     device: str
 
 
+def _from_base64(value: object) -> bytes:
+    """The bytes of base64 text (line breaks allowed), or one line saying what is wrong
+    (instead of the decoder's own message, such as "Incorrect padding")."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("base64", "must be text: the PNG's bytes, base64-encoded")
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except binascii.Error:
+        raise PydanticCustomError(
+            "base64", "not base64 text: send the PNG's bytes base64-encoded (base64 -w0 mask.png)"
+        ) from None
+
+
+Base64 = Annotated[
+    bytes,
+    BeforeValidator(_from_base64),
+    WithJsonSchema({"type": "string", "format": "base64"}),
+]
+
+
 class InpaintRequest(Strict):
     image_id: str = Field(description="from POST /api/images")
-    mask: Base64Bytes = Field(
+    mask: Base64 = Field(
         description="a PNG at the photo's size, base64: white (and opaque) = damaged"
     )
     settings: dict[str, Any] = Field(
