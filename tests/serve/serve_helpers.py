@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import base64
 import io
+import socket
+import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
+import uvicorn
 from PIL import Image
+
+from inpaint_toolkit.serve.server import server_options
 
 with warnings.catch_warnings():
     # Newer Starlette prefers the httpx2 package and warns about httpx; either works.
@@ -44,3 +51,32 @@ def wait_for(client: TestClient, job_id: str, timeout: float = 60.0) -> dict:
             return status
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} still running after {timeout} s")
+
+
+def free_port() -> socket.socket:
+    """A socket bound to a free port of 127.0.0.1, for :func:`serving`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serving(app, sock: socket.socket, **options) -> Iterator[str]:
+    """``app`` served on ``sock`` in a thread, as ``inpaint-toolkit serve`` serves it
+    (``options`` override uvicorn's settings); gives the base URL."""
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, **{**server_options("127.0.0.1", port), **options})
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -14,14 +14,13 @@ import base64
 import io
 import os
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from serve_helpers import free_port, serving
 
 from inpaint_toolkit.serve.app import create_app
 
@@ -55,25 +54,11 @@ pytestmark = [
 @pytest.fixture
 def live_server():
     """The real server on a free port of 127.0.0.1; yields its base URL."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    sock = free_port()
     settings = SCREENSHOT_SETTINGS if os.environ.get("UPDATE_SCREENSHOTS") else SETTINGS
-    app = create_app(None, defaults=settings, port=port)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", server_header=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    app = create_app(None, defaults=settings, port=sock.getsockname()[1])
+    with serving(app, sock) as url:
+        yield url
 
 
 def painted_pixels(page) -> int:

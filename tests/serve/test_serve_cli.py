@@ -8,6 +8,7 @@ import uvicorn
 from inpaint_toolkit.cli import main
 from inpaint_toolkit.cli.serve import is_loopback
 from inpaint_toolkit.serve.guard import allowed_hosts
+from inpaint_toolkit.serve.server import ReadDeadlines
 from inpaint_toolkit.serve.store import BoundedStore
 
 
@@ -37,6 +38,7 @@ def started(monkeypatch) -> dict:
 def test_serve_binds_to_loopback_by_default_without_a_warning(tiny_checkpoint, started, capsys):
     assert main(["serve", "--checkpoint", str(tiny_checkpoint), "--port", "8123"]) == 0
     assert (started["host"], started["port"]) == ("127.0.0.1", 8123)
+    assert started["http"] is ReadDeadlines  # slow requests are cut off
     captured = capsys.readouterr()
     assert "http://127.0.0.1:8123/" in captured.out and "warning" not in captured.err
 

@@ -42,10 +42,9 @@ def is_loopback(host: str) -> bool:
 
 
 def handle(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from inpaint_toolkit.core.notices import warning
     from inpaint_toolkit.serve.app import create_app
+    from inpaint_toolkit.serve.server import run_server
 
     defaults = {
         key: getattr(args, key)
@@ -67,12 +66,5 @@ def handle(args: argparse.Namespace) -> int:
     )
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"open http://{shown}:{args.port}/ (Ctrl+C stops the server)", flush=True)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        server_header=False,
-        proxy_headers=False,
-    )
+    run_server(app, args.host, args.port)
     return 0
