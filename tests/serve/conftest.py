@@ -32,12 +32,13 @@ def make_client(tiny_checkpoint):
         options.setdefault("defaults", FAST)
         options.setdefault("port", PORT)
         client = TestClient(create_app(tiny_checkpoint, **options), base_url=BASE_URL)
+        client.__enter__()  # runs the app's lifespan: its shutdown stops a running job
         clients.append(client)
         return client
 
     yield make
     for client in clients:
-        client.close()
+        client.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import io
 import time
 import typing
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from serve_helpers import decode_png, mask_b64, png_bytes, wait_for
 
 from inpaint_toolkit.registry import get_registry
+from inpaint_toolkit.serve.repairing import OFF_THE_FACES, counted_from_one
 from inpaint_toolkit.serve.settings import MAX_SEED, PLUGIN_SETTINGS, Limits, _may_hold_text
 
 
@@ -46,6 +49,53 @@ def test_a_photo_is_repaired_only_under_the_mask(client, uploaded, astronaut, ey
         assert repaired.shape == astronaut.shape
         changed = (repaired != astronaut).any(axis=2)
         assert changed.any() and not (changed & ~eye_stroke).any()
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_transparency_comes_back_as_it_went_in(client, astronaut, eye_stroke, mode):
+    alpha = np.full(astronaut.shape[:2], 255, np.uint8)
+    alpha[:60, :60] = 0  # a transparent corner
+    alpha[60:120, :60] = 128
+    image = Image.fromarray(astronaut).convert(mode[0] if mode == "LA" else "RGB")
+    image.putalpha(Image.fromarray(alpha))
+    sent = np.asarray(image)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    upload = client.post("/api/images", content=buffer.getvalue()).json()
+    assert any("transparency" in note for note in upload["notices"])
+    assert not any("white" in note for note in upload["notices"])
+    shown = decode_png(client.get(f"/api/images/{upload['id']}/photo").content)
+    assert np.array_equal(shown[..., 3], alpha)
+
+    status = wait_for(client, start(client, upload["id"], eye_stroke).json()["id"])
+    assert status["state"] == "done", status
+    repaired = decode_png(client.get(f"/api/jobs/{status['id']}/results/0").content)
+    assert repaired.shape == sent.shape  # RGBA stays RGBA, LA stays LA
+    assert np.array_equal(repaired[..., -1], alpha)
+    changed = (repaired != sent).any(axis=2)
+    assert changed.any() and not (changed & ~eye_stroke).any()
+
+
+def test_the_notes_count_faces_from_one_as_the_page_does(client, uploaded, eye_stroke):
+    assert len(uploaded["faces"]) == 2  # the astronaut, and a false face on her badge
+    status = wait_for(client, start(client, uploaded["id"], eye_stroke).json()["id"])
+    assert "2 faces in the photo; repairing face(s) 1, whose crops hold damage" in status["notices"]
+    assert counted_from_one("face 0: eyes not found") == "face 1: eyes not found"
+    assert counted_from_one("face 1's crop reaches") == "face 2's crop reaches"
+    assert counted_from_one("face(s) 0, 2, whose") == "face(s) 1, 3, whose"
+    assert counted_from_one("outside the repaired face crop(s)") == (
+        "outside the repaired face crop(s)"
+    )
+
+
+def test_damage_off_every_face_is_filled_once_and_the_notes_say_why(client, uploaded, astronaut):
+    off = np.zeros(astronaut.shape[:2], dtype=bool)
+    off[450:500, 10:60] = True  # the bottom-left corner, far from both faces
+    status = wait_for(client, start(client, uploaded["id"], off, samples=2).json()["id"])
+    assert status["state"] == "done", status
+    assert status["results"] == [{"index": 0, "loss": None}]
+    assert OFF_THE_FACES in status["notices"]
+    assert "repairs faces only" in OFF_THE_FACES and "one version" in OFF_THE_FACES
 
 
 def test_the_uploaded_photo_and_the_presets_come_back_at_photo_size(client, uploaded, astronaut):
@@ -295,3 +345,13 @@ def test_the_config_gives_defaults_and_limits(client):
     assert config["defaults"]["iterations"] == 5 and config["image_size"] == 32
     assert config["limits"]["max_body_bytes"] == Limits().max_body
     assert config["presets"] == ["center", "half", "eyes", "mouth", "pixels"]
+
+
+def test_a_stopping_server_ends_its_running_search(make_client, astronaut, eye_stroke):
+    client = make_client()
+    upload = client.post("/api/images", content=png_bytes(astronaut)).json()
+    job_id = start(client, upload["id"], eye_stroke, iterations=10_000).json()["id"]
+    worker = client.app.state.context.worker
+    job = worker.jobs.get(job_id)
+    client.__exit__(None, None, None)  # the lifespan's shutdown, as Ctrl-C on serve runs it
+    assert worker.running is None and job.state == "cancelled", job.state

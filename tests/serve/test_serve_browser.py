@@ -1,7 +1,8 @@
 """The page in a real browser: Debian's Chromium, driven by Playwright, against the real
 server (uvicorn in a thread, the packaged model, a few iterations).
 
-Open the astronaut, paint a stroke over her eyes, undo and redo it, repair, wait for the
+Open two astronauts side by side and choose the second face (its box is highlighted);
+open the astronaut, paint a stroke over her eyes, undo and redo it, repair, wait for the
 versions, compare, download the best: it must have the photo's size and differ from it
 only under the painted mask. Set ``UPDATE_SCREENSHOTS=1`` to write the page's screenshot
 to docs/images/serve.png, with the page's default settings (otherwise it goes to the
@@ -37,6 +38,7 @@ CHROMIUM_ARGS = [
 SETTINGS = {"iterations": 30, "restarts": 3, "samples": 3, "precision": "fp32"}
 # For the picture in the docs: the page's own defaults, so the repairs look as they will.
 SCREENSHOT_SETTINGS = {"samples": 3}
+CHOSEN = "rgb(250, 204, 21)"  # the chosen face's box, #facc15 in app.css
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "images" / "serve.png"
 
 sync_api = pytest.importorskip(
@@ -74,9 +76,19 @@ def painted_pixels(page) -> int:
     )
 
 
+def box_colours(page) -> list[str]:
+    """The stroke colour of each face box, in the page's order."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll("#face-marks .face-box")]
+            .map((box) => getComputedStyle(box).stroke)"""
+    )
+
+
 def test_paint_repair_compare_download(live_server, astronaut, tmp_path):
     photo_path = tmp_path / "astronaut.png"
     Image.fromarray(astronaut).save(photo_path)
+    pair_path = tmp_path / "two-astronauts.png"
+    Image.fromarray(np.concatenate([astronaut, astronaut], axis=1)).save(pair_path)
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     started = time.monotonic()
     with sync_api.sync_playwright() as playwright:
@@ -103,6 +115,16 @@ def test_paint_repair_compare_download(live_server, astronaut, tmp_path):
         expect = sync_api.expect
         status = page.locator("#status")
         expect(status).to_contain_text("Open a photo")
+
+        # two astronauts side by side: the face chosen for presets is the one highlighted
+        page.set_input_files("#photo-input", str(pair_path))
+        expect(status).to_contain_text("faces found", timeout=30_000)
+        assert box_colours(page)[0] == CHOSEN
+        assert CHOSEN not in box_colours(page)[1:]
+        page.select_option("#preset-face", "1")
+        assert box_colours(page)[1] == CHOSEN
+        assert box_colours(page).count(CHOSEN) == 1
+        expect(page.locator("#off-faces-hint")).to_contain_text("repairs faces only")
 
         page.set_input_files("#photo-input", str(photo_path))
         expect(status).to_contain_text("found", timeout=30_000)

@@ -51,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--restarts", type=int, help="random starting codes per image (8)")
     parser.add_argument("--samples", type=int, help="distinct fills to keep per image (1)")
     parser.add_argument("--blend", choices=["poisson", "overlay"])
+    parser.add_argument(
+        "--detail", type=float, help="gain on the fill's finest band (1.0; 0: as generated)"
+    )
     parser.add_argument("--patience", type=int, help="early stop after N steps without gain")
     parser.add_argument("--precision", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--device", help="auto, cpu or cuda")
@@ -82,6 +85,7 @@ def handle(args: argparse.Namespace) -> int:
         "restarts",
         "samples",
         "blend",
+        "detail",
         "patience",
         "precision",
         "device",

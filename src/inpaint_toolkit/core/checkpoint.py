@@ -22,6 +22,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from torch import Tensor, nn
 
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.files import regular_file
 from inpaint_toolkit.core.images import atomic_write
 
 FORMAT = "inpaint-toolkit/1"
@@ -39,9 +40,7 @@ def save_checkpoint(
 
 def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
     """Tensors and decoded metadata; a one-line error if it is not one of ours."""
-    path = Path(path)
-    if not path.is_file():
-        raise InpaintError(f"{path}: no such checkpoint")
+    path = regular_file(path, str(path), noun="checkpoint")
     try:
         with safe_open(str(path), framework="pt") as handle:
             raw = handle.metadata() or {}

@@ -18,6 +18,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.files import regular_file
 
 Precision = Literal["auto", "fp32", "bf16"]
 # Seeds are offset and multiplied (per image, per rank, per epoch) and must stay inside
@@ -55,11 +56,10 @@ def load_config(
 
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's table; a one-line error for a missing, unreadable or invalid file."""
+    regular_file(path, str(path), noun="config file")
     try:
         text = path.read_bytes().decode("utf-8")
         values = tomllib.loads(text)
-    except FileNotFoundError:
-        raise InpaintError(f"{path}: no such config file") from None
     except OSError as exc:
         raise InpaintError(
             f"{path}: cannot be read ({exc.strerror or type(exc).__name__})"

@@ -17,6 +17,7 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.files import regular_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 # What is decoded, by content (never by name): no other Pillow plugin is ever run on user
@@ -75,6 +76,8 @@ def decode_image(source: str | Path | BinaryIO, what: str) -> Image.Image:
     file, another format, a corrupt or truncated file, or a header claiming more than
     :data:`MAX_IMAGE_PIXELS` pixels (refused before decoding).
     """
+    if isinstance(source, str | Path):
+        regular_file(source, what)
     try:
         with warnings.catch_warnings():
             # Pillow's own, laxer bomb check warns (or raises) inside open(): refuse both.
@@ -89,8 +92,6 @@ def decode_image(source: str | Path | BinaryIO, what: str) -> Image.Image:
                 return opened  # loaded: the pixels outlive the closed file
     except InpaintError:
         raise
-    except FileNotFoundError:
-        raise InpaintError(f"{what}: no such file") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InpaintError(_too_large(what, "a size")) from None
     except Exception as exc:  # a decoder's failure on a bad file, whatever its type

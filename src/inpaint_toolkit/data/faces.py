@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.files import regular_file
 from inpaint_toolkit.core.images import (
     IMAGE_SUFFIXES,
     MAX_IMAGE_PIXELS,
@@ -143,9 +144,8 @@ def load_faces(sources: Sequence[str | Path], image_size: int, *, split: str = "
 
 
 def load_source(source: Path, image_size: int, split: str) -> FaceData:
-    if not source.exists():
-        raise InpaintError(f"{source}: no such file or folder")
-    if source.is_file():
+    if not source.is_dir():
+        regular_file(source, str(source), noun="file or folder")
         if source.suffix.lower() == ".zip":
             archive = ZipFaces(source, image_size)
             return FaceData(
@@ -223,7 +223,7 @@ def _load_celeba(root: Path, image_size: int, split: str) -> FaceData:
     folder = root / "img_align_celeba"
     partition = root / "list_eval_partition.txt"
     files = sorted(folder.glob("*.jpg"))
-    if partition.exists():  # torchvision's layout: 0 train, 1 valid, 2 test
+    if partition.is_file():  # torchvision's layout: 0 train, 1 valid, 2 test
         wanted = {"train": "0", "valid": "1", "test": "2"}[split]
         keep = {
             line.split()[0]

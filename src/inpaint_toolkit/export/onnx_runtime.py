@@ -18,6 +18,7 @@ from torch import Tensor
 
 from inpaint_toolkit.core import runtime
 from inpaint_toolkit.core.errors import InpaintError
+from inpaint_toolkit.core.files import regular_file
 from inpaint_toolkit.export.onnx_export import INPUT_NAME, ONNX_FORMAT, OUTPUT_NAME
 
 CPU_PROVIDER = "CPUExecutionProvider"
@@ -37,9 +38,7 @@ class OnnxGenerator:
     def __init__(self, path: str | Path, device: str = "auto", *, threads: int | None = None):
         import onnxruntime as ort
 
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise InpaintError(f"{self.path}: no such ONNX file")
+        self.path = regular_file(path, str(path), noun="ONNX file")
         wanted = runtime.resolve_device(device)  # 'cuda' without a GPU is an error here
         providers: list[Any] = [CPU_PROVIDER]
         if wanted.type == "cuda" and CUDA_PROVIDER in ort.get_available_providers():

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from inpaint_toolkit.core.interfaces import Problem
 from inpaint_toolkit.core.specs import Options
 from inpaint_toolkit.inpainting.blending import blend
+from inpaint_toolkit.inpainting.detail import DEFAULT_DETAIL, restore_detail
 from inpaint_toolkit.inpainting.search import Objective, SearchResult, StepCallback, search
 
 # The search's length by where it starts. From random codes: the paper's 1,500 steps, and
@@ -40,6 +41,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "loss": "weighted_l1+prior",
         "optimizer": "adam",
         "blend": "poisson",
+        "detail": 0.0,
     }
 }
 
@@ -75,6 +77,13 @@ class SearchOptions(Options):
     )
     samples: int = Field(1, ge=1, description="best distinct fills kept per image")
     blend: str = Field("poisson", description="poisson or overlay")
+    detail: float = Field(
+        DEFAULT_DETAIL,
+        ge=0,
+        le=4,
+        description="gain on the fill's finest band before blending, giving back the detail "
+        "the search averages away; 0: the fill as generated",
+    )
     precision: str = Field("auto", description="auto (bf16 where fast), fp32 or bf16")
     patience: int | None = Field(
         None, ge=25, description="stop early after this many steps without improvement"
@@ -172,6 +181,7 @@ def inpaint(
         adapted = adapter(generator, result.z.flatten(0, 1), problem, objective, seed=seed)
         result.generated = adapted.images.float().view_as(result.generated)
         adapt_steps = adapted.steps
+    result.generated = restore_detail(result.generated, options.detail)
     generated = result.generated.cpu()
     for k in range(options.samples):
         blended[index, k] = blend(

@@ -122,9 +122,9 @@ def create_app(
 @asynccontextmanager
 async def _stop_the_search_on_shutdown(app: FastAPI) -> AsyncIterator[None]:
     yield
-    running = app.state.context.worker.running
-    if running is not None:
-        running.cancel()
+    # Ended, not only told to end: a search left running would go on using the models
+    # (and torch's process-wide parametrization cache) after the server has gone.
+    app.state.context.worker.stop()
 
 
 def context(request: Request) -> Context:
@@ -195,11 +195,12 @@ async def upload(request: Request, ctx: Ctx) -> schemas.Upload:
 
 def _store_photo(data: bytes, ctx: Context) -> schemas.Upload:
     try:
-        photo, notes = decode_photo(data, ctx.limits.max_pixels)
+        photo, transparency, notes = decode_photo(data, ctx.limits.max_pixels)
     except UploadRejected as exc:
         raise HTTPException(exc.status, exc.message) from None
     found = faces_of(photo.pixels, ctx.models.image_size)
-    stored = StoredPhoto(photo.pixels, photo.greyscale, found, notes + found.notices)
+    notices = notes + found.notices
+    stored = StoredPhoto(photo.pixels, photo.greyscale, found, notices, transparency)
     image_id = ctx.images.add(stored)
     width, height = stored.size
     return schemas.Upload(
@@ -224,9 +225,15 @@ def _photo(ctx: Context, image_id: str) -> StoredPhoto:
 
 @router.get("/api/images/{image_id}/photo", tags=["images"], response_class=Response)
 def photo(image_id: ImageId, ctx: Ctx) -> Response:
-    """The uploaded photo as the server sees it (upright, RGB), as PNG."""
+    """The uploaded photo as the server sees it (upright, RGB, or RGBA where it has
+    transparency), as PNG."""
     stored = _photo(ctx, image_id)
-    return Response(encode_png(stored.pixels, fast=True), media_type=PNG)
+    pixels = (
+        stored.pixels
+        if stored.transparency is None
+        else stored.transparency.applied_to(stored.pixels)
+    )
+    return Response(encode_png(pixels, fast=True), media_type=PNG)
 
 
 @router.get("/api/images/{image_id}/presets/{preset}", tags=["images"], response_class=Response)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -45,8 +45,28 @@ class UploadRejected(Exception):
         return self.message
 
 
-def decode_photo(data: bytes, max_pixels: int) -> tuple[Photo, list[str]]:
-    """The upright RGB photo in ``data``, and the notices its conversion gave."""
+@dataclass(frozen=True)
+class Transparency:
+    """A photo's alpha channel and the colours under it, as they came in.
+
+    The photo package repairs a transparent photo flattened onto white; the results get
+    these back, so only the damaged pixels' colours differ from the photo sent.
+    """
+
+    alpha: np.ndarray  # (H, W) uint8
+    colours: np.ndarray  # (H, W, 3) uint8, not flattened
+
+    def applied_to(self, pixels: np.ndarray, damage: np.ndarray | None = None) -> np.ndarray:
+        """``(H, W, 4)`` RGBA: ``pixels``' colours where damaged, the photo's elsewhere."""
+        colours = (
+            self.colours if damage is None else np.where(damage[..., None], pixels, self.colours)
+        )
+        return np.dstack([colours, self.alpha])
+
+
+def decode_photo(data: bytes, max_pixels: int) -> tuple[Photo, Transparency | None, list[str]]:
+    """The upright RGB photo in ``data``, its transparency (None where it has none), and
+    the notices its conversion gave."""
     notes: list[str] = []
     with _opened(data, max_pixels, "photo") as image:
         width, height = image.size
@@ -66,7 +86,19 @@ def decode_photo(data: bytes, max_pixels: int) -> tuple[Photo, list[str]]:
             photo = photo_from_image(upright, "the photo", on_notice=notes.append)
         except Exception as exc:  # the photo package's one-line InpaintError
             raise UploadRejected(422, str(exc)) from None
-    return photo, notes
+        if not upright.has_transparency_data:
+            return photo, None, notes
+        rgba = np.asarray(upright.convert("RGBA"))
+    # The photo package's colours where opaque (they are right for any bit depth), the
+    # file's own under transparency (the photo package's are flattened onto white).
+    alpha = rgba[..., 3].copy()
+    colours = np.where(alpha[..., None] == 255, photo.pixels, rgba[..., :3])
+    # Its note that the photo was flattened onto white is true of the repair only, and a
+    # grey photo with transparency is still grey, to be given back so.
+    notes = [note for note in notes if "flattened onto white" not in note]
+    notes.append("the photo has transparency: the results keep it as it is")
+    photo = replace(photo, greyscale=photo.greyscale or upright.mode in ("LA", "La"))
+    return photo, Transparency(alpha, colours), notes
 
 
 def decode_mask(data: bytes, size: tuple[int, int], max_pixels: int) -> np.ndarray:
@@ -88,10 +120,11 @@ def decode_mask(data: bytes, size: tuple[int, int], max_pixels: int) -> np.ndarr
 
 
 def encode_png(pixels: np.ndarray, *, greyscale: bool = False, fast: bool = False) -> bytes:
-    """PNG bytes of ``(H, W, 3)`` uint8 RGB (as greyscale if asked), or ``(H, W)`` mask."""
+    """PNG bytes of ``(H, W, 3)`` uint8 RGB or ``(H, W, 4)`` RGBA (as greyscale if asked),
+    or of an ``(H, W)`` mask."""
     image = Image.fromarray(np.ascontiguousarray(pixels))
-    if greyscale and image.mode == "RGB":
-        image = image.convert("L")
+    if greyscale and image.mode in ("RGB", "RGBA"):
+        image = image.convert("L" if image.mode == "RGB" else "LA")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1 if fast else 6)
     return buffer.getvalue()

@@ -17,7 +17,7 @@ import numpy as np
 
 from inpaint_toolkit.core.errors import InpaintError
 from inpaint_toolkit.inpainting.search import SearchCancelled
-from inpaint_toolkit.serve.decoding import encode_png
+from inpaint_toolkit.serve.decoding import Transparency, encode_png
 from inpaint_toolkit.serve.faces import FoundFaces
 from inpaint_toolkit.serve.repairing import Models, Version, repair_versions
 from inpaint_toolkit.serve.settings import ServeSettings
@@ -30,12 +30,14 @@ State = Literal["running", "done", "failed", "cancelled"]
 
 @dataclass
 class StoredPhoto:
-    """An upload: the upright RGB ``pixels``, whether the file was grey, its faces."""
+    """An upload: the upright RGB ``pixels`` (transparency flattened onto white), whether
+    the file was grey, its faces, and its transparency where it had some."""
 
     pixels: np.ndarray
     greyscale: bool
     faces: FoundFaces
     notices: list[str] = field(default_factory=list)
+    transparency: Transparency | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -92,6 +94,8 @@ class Job:
         with self._png_lock:
             if index not in self._pngs:
                 pixels = self.versions[index].pixels
+                if self.photo.transparency is not None:
+                    pixels = self.photo.transparency.applied_to(pixels, self.damage)
                 self._pngs[index] = encode_png(pixels, greyscale=self.photo.greyscale)
             return self._pngs[index]
 
@@ -111,6 +115,7 @@ class Worker:
         self.models = models
         self.jobs: BoundedStore[Job] = BoundedStore(max(2, keep))
         self._running: Job | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def submit(self, job: Job) -> str:
@@ -121,9 +126,19 @@ class Worker:
             job.id = self.jobs.add(job)
             self._running = job
         thread = threading.Thread(target=self._run, args=(job,), name=f"inpaint-{job.id}")
-        thread.daemon = True  # a stopping server does not wait for a search
+        thread.daemon = True  # a stopping server does not wait long for a search
+        self._thread = thread
         thread.start()
         return job.id
+
+    def stop(self, wait: float = 5.0) -> None:
+        """Cancel the running job and wait up to ``wait`` s for its thread to end: the
+        search checks for a cancel every step, so it ends well within that."""
+        running, thread = self._running, self._thread
+        if running is not None:
+            running.cancel()
+        if thread is not None:
+            thread.join(wait)
 
     @property
     def running(self) -> Job | None:

@@ -7,10 +7,14 @@ is then pasted once per kept code, so the K versions cost one search.
 
 The crops get the raw G(z_hat): the photo package blends it into the photo at full
 resolution (``settings.blend``), so blending the 64-pixel crop first would only blur.
+
+Damage outside every face's crop is not the model's to repair: it knows faces only, so
+OpenCV's Telea inpainting fills it, once, and the notes say so.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,8 +113,9 @@ def repair_versions(
         seed=settings.seed,
         on_notice=None,
     )
+    notes = [counted_from_one(note) for note in first.notices]
     if not fills:  # the damage lies outside every face crop: OpenCV filled it
-        return [Version(first.photo, None)], list(first.notices)
+        return [Version(first.photo, None)], [*notes, OFF_THE_FACES]
     mean_loss = losses[0].mean(axis=0)  # (K,): averaged over the repaired faces
     versions = [Version(first.photo, float(mean_loss[0]))]
     for k in range(1, fills[0].shape[1]):
@@ -127,4 +132,21 @@ def repair_versions(
         )
         versions.append(Version(again.photo, float(mean_loss[k])))
     versions.sort(key=lambda version: version.loss)
-    return versions, list(first.notices)
+    return versions, notes
+
+
+OFF_THE_FACES = (
+    "no face's square holds the damage, so the model was not run: it repairs faces only, "
+    "and OpenCV's Telea inpainting filled the damage instead, as one version"
+)
+# The photo package counts faces from 0, as its API and run's --face do; the page counts
+# them from 1, as people do.
+_FACE_NUMBERS = re.compile(r"\b(face(?:\(s\))? )(\d+(?:, \d+)*)")
+
+
+def counted_from_one(note: str) -> str:
+    """``note`` with its face numbers counted from 1: "face 0: eyes not found" ->
+    "face 1: eyes not found", "repairing face(s) 0, 2" -> "repairing face(s) 1, 3"."""
+    return _FACE_NUMBERS.sub(
+        lambda match: match[1] + ", ".join(str(int(n) + 1) for n in match[2].split(", ")), note
+    )

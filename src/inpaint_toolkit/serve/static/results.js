@@ -69,9 +69,14 @@ export async function poll() {
   if (job.state === "done") {
     await showResults(id, job);
     const best = job.results[0].loss;
-    const loss = best === null ? "" : `, best loss ${best.toFixed(4)}`;
     const count = job.results.length === 1 ? "1 version" : `${job.results.length} versions`;
-    say(`Done in ${job.seconds} s: ${count}${loss}. Hold C to compare.`, "done");
+    if (best === null) {
+      say(`Done in ${job.seconds} s: the damage is outside every face's square, so OpenCV `
+        + "filled it, once: the model repairs faces only. Hold C to compare.", "done");
+    } else {
+      say(`Done in ${job.seconds} s: ${count}, best loss ${best.toFixed(4)}. Hold C to compare.`,
+        "done");
+    }
   } else if (job.state === "cancelled") {
     say(`Cancelled (${job.message}).`, "idle");
   } else {
@@ -121,7 +126,7 @@ export async function showResults(jobId, job) {
     label.textContent = rank === 0 ? "#1 best" : `#${rank + 1}`;
     const loss = document.createElement("span");
     loss.className = "loss";
-    loss.textContent = result.loss === null ? "no search" : `loss ${result.loss.toFixed(4)}`;
+    loss.textContent = result.loss === null ? "filled by OpenCV" : `loss ${result.loss.toFixed(4)}`;
     const link = document.createElement("a");
     link.href = `${url}?download=true`;
     link.download = `${stem}-${rank + 1}.png`;
