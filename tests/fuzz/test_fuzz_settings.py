@@ -126,7 +126,7 @@ def test_a_folder_or_binary_as_config_is_one_line(tmp_path: Path) -> None:
     from inpaint_toolkit.core.errors import InpaintError
 
     (tmp_path / "binary.toml").write_bytes(b"\xff\xfe seed = 1")
-    for path, problem in ((tmp_path, "cannot be read"), (tmp_path / "binary.toml", "UTF-8")):
+    for path, problem in ((tmp_path, "is a folder"), (tmp_path / "binary.toml", "UTF-8")):
         with pytest.raises(InpaintError, match=problem):
             load_config(RunConfig, path, {})
 
