@@ -2,8 +2,9 @@
 
 import torch
 
+from inpaint_toolkit.core.images import gaussian_blur
 from inpaint_toolkit.evaluation.realism import high_frequency_energy
-from inpaint_toolkit.inpainting.detail import gaussian_blur, restore_detail
+from inpaint_toolkit.inpainting.detail import restore_detail
 from inpaint_toolkit.inpainting.inpaint import SearchOptions, inpaint
 from inpaint_toolkit.plugins.dcgan import DCGANGenerator, DCGANOptions
 

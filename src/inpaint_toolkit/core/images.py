@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 import warnings
@@ -205,3 +206,14 @@ def _not_written(path: Path, exc: OSError) -> InpaintError:
         f"{path}: could not be written ({exc.strerror or exc}); "
         "any earlier version of it is left as it was"
     )
+
+
+def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
+    """``images`` ``(B, C, H, W)`` blurred by a Gaussian of ``sigma`` px (3 sigma a side,
+    fewer on images too small to reflect that far), edges reflected."""
+    from torchvision.transforms.functional import gaussian_blur as blur  # only when used
+
+    radius = min(max(1, math.ceil(3 * sigma)), images.shape[-1] - 1, images.shape[-2] - 1)
+    if radius < 1:
+        return images
+    return blur(images, [2 * radius + 1] * 2, [sigma, sigma])

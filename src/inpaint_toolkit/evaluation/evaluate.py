@@ -278,10 +278,9 @@ def score(output: Tensor, truth: Tensor, known: Tensor, *, seed: int = 0) -> dic
 
 def blurred_in_hole(truth: Tensor, known: Tensor, sigma: float) -> Tensor:
     """The real faces, Gaussian-blurred (``sigma`` px) inside the hole only."""
-    from torchvision.transforms.functional import gaussian_blur
+    from inpaint_toolkit.core.images import gaussian_blur
 
-    radius = max(1, math.ceil(3 * sigma))
-    blurred = gaussian_blur(truth, [2 * radius + 1] * 2, [sigma, sigma])
+    blurred = gaussian_blur(truth, sigma)
     return truth * known + blurred * (1 - known)
 
 

@@ -15,30 +15,12 @@ sharpness (docs/results.md), on held-out faces apart from those the results repo
 
 from __future__ import annotations
 
-import math
-
-import torch
-import torch.nn.functional as F
 from torch import Tensor
+
+from inpaint_toolkit.core.images import gaussian_blur
 
 DETAIL_SIGMA = 1.0  # px at 64x64: the finest octave, where the fills lack most
 DEFAULT_DETAIL = 1.0
-
-
-def gaussian_blur(images: Tensor, sigma: float) -> Tensor:
-    """``images`` ``(B, C, H, W)`` blurred by a separable Gaussian, edges reflected."""
-    radius = max(1, math.ceil(3 * sigma))
-    radius = min(radius, images.shape[-1] - 1, images.shape[-2] - 1)  # reflect needs < size
-    if radius < 1:
-        return images
-    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
-    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    channels = images.shape[1]
-    rows = kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
-    padded = F.pad(images, (radius, radius, radius, radius), mode="reflect")
-    blurred = F.conv2d(padded, rows, groups=channels)
-    return F.conv2d(blurred, rows.transpose(2, 3), groups=channels)
 
 
 def restore_detail(generated: Tensor, gain: float) -> Tensor:
